@@ -1,0 +1,103 @@
+//! Configuration: defaults, then a TOML file, then `CARECENTER_*` variables and
+//! command-line flags (clap reads both); validated before anything starts.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub log: Option<String>,
+}
+
+/// Options given by flag or environment; they win over the file.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// A TOML configuration file.
+    #[arg(long, env = "CARECENTER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, env = "CARECENTER_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "CARECENTER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://USER@HOST/DB (or sqlite:PATH) instead of the data directory.
+    #[arg(long, env = "CARECENTER_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub secure_cookies: bool,
+    pub log: String,
+}
+
+impl Config {
+    pub fn load(o: &Overrides) -> anyhow::Result<Config> {
+        let file = match &o.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen_raw = o
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw.parse().with_context(|| {
+            format!("listen: {listen_raw:?} is not an address such as 127.0.0.1:8080")
+        })?;
+        let database_url = match (
+            o.database_url.clone().or(file.database_url),
+            o.data_dir.clone().or(file.data_dir),
+        ) {
+            (Some(url), _) => {
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    bail!(
+                        "database_url: unsupported scheme in {url:?}; use postgres://USER@HOST/DB or sqlite:PATH"
+                    );
+                }
+                url
+            }
+            (None, dir) => sqlite_in(&dir.unwrap_or_else(|| PathBuf::from("data")))?,
+        };
+        let log = std::env::var("CARECENTER_LOG")
+            .ok()
+            .or(file.log)
+            .unwrap_or_else(|| "info".into());
+        if log.parse::<tracing_subscriber::filter::Targets>().is_err() {
+            bail!("log: {log:?} is not a level such as info or carecenter=debug");
+        }
+        Ok(Config {
+            listen,
+            database_url,
+            secure_cookies: file.secure_cookies.unwrap_or(false),
+            log,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+}
+
+/// The SQLite database inside a data directory, creating the directory.
+pub fn sqlite_in(dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("data_dir: cannot create {}", dir.display()))?;
+    Ok(format!("sqlite:{}", dir.join("carecenter.db").display()))
+}

@@ -1,0 +1,358 @@
+//! The carecenter binary: command line, configuration and start-up wiring.
+
+mod config;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use domain::model::Actor;
+use domain::role::Role;
+use jiff::Timestamp;
+use store::{NewUser, Store};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+#[derive(Parser)]
+#[command(
+    name = "carecenter",
+    version,
+    about = "A customer care center in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Overrides),
+    /// Run the server on a demo database (created and filled on first start).
+    Demo(Overrides),
+    /// Administration of tenants and users.
+    Admin {
+        #[command(flatten)]
+        o: Overrides,
+        #[command(subcommand)]
+        action: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a tenant (a client company of the center).
+    CreateTenant {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "Asia/Shanghai")]
+        timezone: String,
+        #[arg(long, default_value = "CN")]
+        region: String,
+    },
+    /// Create a user; prints a generated password unless one is given.
+    CreateUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, team_leader, agent, department_staff or client_viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long, env = "CARECENTER_NEW_PASSWORD")]
+        password: Option<String>,
+        #[arg(long)]
+        department: Option<i64>,
+    },
+    /// Set a new password (generated and printed unless given).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "CARECENTER_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(cli)) {
+        // One line a newcomer can act on, not a backtrace.
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(o) => {
+            let config = Config::load(&o)?;
+            init_logging(&config);
+            let store = open(&config).await?;
+            first_admin(&store).await?;
+            serve(config, store).await
+        }
+        Command::Demo(o) => {
+            let config = Config::load(&o)?;
+            init_logging(&config);
+            let store = open(&config).await?;
+            let logins = demo_data(&store).await?;
+            println!("\ncarecenter demo at http://{}/", config.listen);
+            println!(
+                "Every demo user's password is \"{}\" (demo only).",
+                demo::DEMO_PASSWORD
+            );
+            println!("{:<8} {:<18} role", "tenant", "username");
+            for l in logins {
+                println!("{:<8} {:<18} {}", l.tenant, l.username, l.role);
+            }
+            serve(config, store).await
+        }
+        Command::Admin { o, action } => {
+            let config = Config::load(&o)?;
+            let store = open(&config).await?;
+            admin(&store, action).await
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter: Targets = config
+        .log
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(filter))
+        .init();
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database_url)
+        .await
+        .map_err(anyhow::Error::from)
+}
+
+async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen: cannot bind {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "carecenter listening");
+    let state = web::AppState {
+        store: store.clone(),
+        secure_cookies: config.secure_cookies,
+    };
+    web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// On an empty database, a first tenant and administrator so someone can log in.
+async fn first_admin(store: &Store) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let now = Timestamp::now();
+    let tenant = match store.tenants().await?.into_iter().next() {
+        Some(t) => t,
+        None => {
+            store
+                .create_tenant(
+                    "default",
+                    "Customer Care Center",
+                    "Asia/Shanghai",
+                    "CN",
+                    now,
+                )
+                .await?
+        }
+    };
+    let password = web::auth::random_password();
+    let user = NewUser {
+        username: "admin".into(),
+        display_name: "Administrator".into(),
+        password_hash: web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?,
+        role: Role::Admin,
+        team_id: None,
+        department_id: None,
+    };
+    store
+        .create_user(
+            Actor {
+                tenant_id: tenant.id,
+                user_id: None,
+                channel: None,
+            },
+            &user,
+            now,
+        )
+        .await?;
+    println!(
+        "First start: created user \"admin\" in tenant \"{}\" with password {password}",
+        tenant.slug
+    );
+    println!(
+        "This password is shown once; change it with `carecenter admin reset-password --username admin`."
+    );
+    Ok(())
+}
+
+async fn demo_data(store: &Store) -> anyhow::Result<Vec<demo::DemoLogin>> {
+    if store.tenants().await?.iter().any(|t| t.slug == "auto") {
+        return Ok(demo_logins());
+    }
+    if store.count_users().await? > 0 {
+        bail!("this database holds other data; give `demo` an empty --data-dir");
+    }
+    println!("Creating the demo data (a minute at most)…");
+    let hash = web::auth::hash_password(demo::DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(demo::seed(store, &hash, &demo::Sizes::default(), Timestamp::now()).await?)
+}
+
+fn demo_logins() -> Vec<demo::DemoLogin> {
+    let mut out = Vec::new();
+    for (tenant, names) in [
+        (
+            "auto",
+            ["admin", "supervisor", "lead1", "agent1", "dept1", "client"],
+        ),
+        (
+            "fund",
+            ["admin", "supervisor", "lead1", "agent1", "dept1", "client"],
+        ),
+    ] {
+        for (n, role) in names.iter().zip([
+            Role::Admin,
+            Role::Supervisor,
+            Role::TeamLeader,
+            Role::Agent,
+            Role::DepartmentStaff,
+            Role::ClientViewer,
+        ]) {
+            out.push(demo::DemoLogin {
+                tenant: tenant.into(),
+                username: format!("{tenant}.{n}"),
+                role,
+            });
+        }
+    }
+    out
+}
+
+async fn admin(store: &Store, action: Admin) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    match action {
+        Admin::CreateTenant {
+            slug,
+            name,
+            timezone,
+            region,
+        } => {
+            if jiff::tz::TimeZone::get(&timezone).is_err() {
+                bail!("timezone: {timezone:?} is not an IANA zone such as Asia/Shanghai");
+            }
+            if domain::contact::Region::from_iso(&region).is_none() {
+                bail!("region: {region:?} is not a supported country code such as CN");
+            }
+            let t = store
+                .create_tenant(&slug, &name, &timezone, &region.to_uppercase(), now)
+                .await?;
+            println!("created tenant {} (id {})", t.slug, t.id);
+        }
+        Admin::CreateUser {
+            tenant,
+            username,
+            name,
+            role,
+            password,
+            department,
+        } => {
+            let tenant = store
+                .tenant_by_slug(&tenant)
+                .await
+                .with_context(|| format!("tenant {tenant:?}"))?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let username = web_username(&username)?;
+            let (pw, show) = pick_password(password)?;
+            let user = NewUser {
+                username,
+                display_name: name,
+                password_hash: web::auth::hash_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?,
+                role,
+                team_id: None,
+                department_id: department.map(domain::ids::DepartmentId),
+            };
+            let u = store
+                .create_user(
+                    Actor {
+                        tenant_id: tenant.id,
+                        user_id: None,
+                        channel: None,
+                    },
+                    &user,
+                    now,
+                )
+                .await?;
+            println!(
+                "created user {} (id {}) in {}",
+                u.username, u.id, tenant.slug
+            );
+            if show {
+                println!("password: {pw}");
+            }
+        }
+        Admin::ResetPassword { username, password } => {
+            let (user, _) = store
+                .login_candidate(&username)
+                .await?
+                .with_context(|| format!("no user {username:?}"))?;
+            let (pw, show) = pick_password(password)?;
+            let hash = web::auth::hash_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store
+                .set_password(
+                    Actor {
+                        tenant_id: user.tenant_id,
+                        user_id: None,
+                        channel: None,
+                    },
+                    user.id,
+                    &hash,
+                    now,
+                )
+                .await?;
+            println!("password of {username} changed; their sessions were ended");
+            if show {
+                println!("password: {pw}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn web_username(u: &str) -> anyhow::Result<String> {
+    let u = u.trim().to_lowercase();
+    if u.is_empty()
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        bail!("username: may contain only letters, digits and . _ - @");
+    }
+    Ok(u)
+}
+
+fn pick_password(given: Option<String>) -> anyhow::Result<(String, bool)> {
+    match given {
+        Some(p) if p.chars().count() < 10 => bail!("password: must have at least 10 characters"),
+        Some(p) => Ok((p, false)),
+        None => Ok((web::auth::random_password(), true)),
+    }
+}

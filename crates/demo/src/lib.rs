@@ -1,0 +1,662 @@
+//! A realistic, deterministic demo: an outsourcing center serving a car maker's
+//! care center and a fund company's hotline. Also the data source of `bench/`.
+
+mod rng;
+mod words;
+
+use domain::case::*;
+use domain::contact::{EmailAddress, PhoneNumber, Region, Vin};
+use domain::customer::{Coordinates, CustomerKind};
+use domain::ids::*;
+use domain::model::*;
+use domain::role::Role;
+use domain::task::TaskStatus;
+use jiff::{SignedDuration, Timestamp};
+pub use rng::Rng;
+use store::{NewUser, Store, StoreError};
+use words::*;
+
+/// The password of every demo user. Only `carecenter demo` uses it.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub tenant: String,
+    pub username: String,
+    pub role: Role,
+}
+
+pub struct Sizes {
+    pub auto_customers: usize,
+    pub auto_cases: usize,
+    pub fund_customers: usize,
+    pub fund_cases: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            auto_customers: 2000,
+            auto_cases: 360,
+            fund_customers: 400,
+            fund_cases: 120,
+        }
+    }
+}
+
+/// Fills an empty store; returns the logins to print.
+pub async fn seed(
+    store: &Store,
+    password_hash: &str,
+    sizes: &Sizes,
+    now: Timestamp,
+) -> Result<Vec<DemoLogin>, StoreError> {
+    let mut rng = Rng::new(20_260_301);
+    let mut logins = Vec::new();
+    logins.extend(seed_auto(store, password_hash, sizes, now, &mut rng).await?);
+    logins.extend(seed_fund(store, password_hash, sizes, now, &mut rng).await?);
+    Ok(logins)
+}
+
+struct Staff {
+    agents: Vec<UserId>,
+    teams: Vec<TeamId>,
+    departments: Vec<(DepartmentId, &'static str)>,
+    logins: Vec<DemoLogin>,
+}
+
+async fn staff(
+    store: &Store,
+    tenant: &Tenant,
+    prefix: &str,
+    hash: &str,
+    teams: &[&str],
+    departments: &[(&'static str, i64)],
+    agents: usize,
+    at: Timestamp,
+) -> Result<Staff, StoreError> {
+    let actor = Actor {
+        tenant_id: tenant.id,
+        user_id: None,
+        channel: None,
+    };
+    let mut logins = Vec::new();
+    let mut add = |u: &str, r: Role| {
+        logins.push(DemoLogin {
+            tenant: tenant.slug.clone(),
+            username: u.to_string(),
+            role: r,
+        });
+    };
+    let user = |username: String,
+                name: String,
+                role: Role,
+                team: Option<TeamId>,
+                dept: Option<DepartmentId>| NewUser {
+        username,
+        display_name: name,
+        password_hash: hash.to_string(),
+        role,
+        team_id: team,
+        department_id: dept,
+    };
+    store
+        .create_user(
+            actor,
+            &user(
+                format!("{prefix}.admin"),
+                "系统管理员".into(),
+                Role::Admin,
+                None,
+                None,
+            ),
+            at,
+        )
+        .await?;
+    add(&format!("{prefix}.admin"), Role::Admin);
+    store
+        .create_user(
+            actor,
+            &user(
+                format!("{prefix}.supervisor"),
+                "周主管".into(),
+                Role::Supervisor,
+                None,
+                None,
+            ),
+            at,
+        )
+        .await?;
+    add(&format!("{prefix}.supervisor"), Role::Supervisor);
+    let mut team_ids = Vec::new();
+    for (i, t) in teams.iter().enumerate() {
+        let team = store.create_team(actor, t, None, at).await?;
+        let lead = user(
+            format!("{prefix}.lead{}", i + 1),
+            format!("{}班长", SURNAMES[i % SURNAMES.len()]),
+            Role::TeamLeader,
+            Some(team.id),
+            None,
+        );
+        store.create_user(actor, &lead, at).await?;
+        add(&format!("{prefix}.lead{}", i + 1), Role::TeamLeader);
+        team_ids.push(team.id);
+    }
+    let mut agent_ids = Vec::new();
+    for i in 0..agents {
+        let name = format!(
+            "{}{}",
+            SURNAMES[(i * 7 + 3) % SURNAMES.len()],
+            GIVEN[(i * 5 + 1) % GIVEN.len()]
+        );
+        let u = store
+            .create_user(
+                actor,
+                &user(
+                    format!("{prefix}.agent{}", i + 1),
+                    name,
+                    Role::Agent,
+                    Some(team_ids[i % team_ids.len()]),
+                    None,
+                ),
+                at,
+            )
+            .await?;
+        if i < 2 {
+            add(&format!("{prefix}.agent{}", i + 1), Role::Agent);
+        }
+        agent_ids.push(u.id);
+    }
+    let mut dept_ids = Vec::new();
+    for (i, (d, hours)) in departments.iter().enumerate() {
+        let dept = store.create_department(actor, d, None, *hours, at).await?;
+        let username = format!("{prefix}.dept{}", i + 1);
+        let u = store
+            .create_user(
+                actor,
+                &user(
+                    username.clone(),
+                    format!("{}（{d}）", GIVEN[i % GIVEN.len()]),
+                    Role::DepartmentStaff,
+                    None,
+                    Some(dept.id),
+                ),
+                at,
+            )
+            .await?;
+        store
+            .set_department_interface(actor, dept.id, u.id, at)
+            .await?;
+        if i < 2 {
+            add(&username, Role::DepartmentStaff);
+        }
+        dept_ids.push((dept.id, *d));
+    }
+    store
+        .create_user(
+            actor,
+            &user(
+                format!("{prefix}.client"),
+                "委托方查看".into(),
+                Role::ClientViewer,
+                None,
+                None,
+            ),
+            at,
+        )
+        .await?;
+    add(&format!("{prefix}.client"), Role::ClientViewer);
+    Ok(Staff {
+        agents: agent_ids,
+        teams: team_ids,
+        departments: dept_ids,
+        logins,
+    })
+}
+
+fn person_name(rng: &mut Rng) -> String {
+    format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN))
+}
+
+fn mobile(rng: &mut Rng) -> PhoneNumber {
+    let prefix = rng.pick(&[
+        "138", "139", "136", "158", "186", "135", "177", "150", "189", "131",
+    ]);
+    let n = format!("{prefix}{:08}", rng.below(100_000_000));
+    PhoneNumber::parse(&n, Region::CN).expect("generated mobile numbers are valid")
+}
+
+fn vin(rng: &mut Rng) -> Vin {
+    const ALNUM: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let tail: String = (0..14)
+        .map(|_| ALNUM[rng.below(ALNUM.len() as u64) as usize] as char)
+        .collect();
+    Vin::parse(&format!("LCC{tail}")).expect("generated VINs are valid")
+}
+
+fn days_ago(now: Timestamp, days: u64, rng: &mut Rng) -> Timestamp {
+    let secs = days as i64 * 86_400 + rng.below(86_400) as i64;
+    now.checked_sub(SignedDuration::from_secs(secs))
+        .unwrap_or(now)
+}
+
+async fn seed_auto(
+    store: &Store,
+    hash: &str,
+    sizes: &Sizes,
+    now: Timestamp,
+    rng: &mut Rng,
+) -> Result<Vec<DemoLogin>, StoreError> {
+    let start = now
+        .checked_sub(SignedDuration::from_hours(24 * 120))
+        .unwrap_or(now);
+    let tenant = store
+        .create_tenant("auto", "星途汽车客户关怀中心", "Asia/Shanghai", "CN", start)
+        .await?;
+    let s = staff(
+        store,
+        &tenant,
+        "auto",
+        hash,
+        &["售前咨询组", "售后服务组", "投诉处理组"],
+        &[
+            ("售后服务部", 48),
+            ("质量部", 72),
+            ("销售部", 24),
+            ("财务部", 120),
+            ("市场部", 72),
+        ],
+        10,
+        start,
+    )
+    .await?;
+    let actor = Actor {
+        tenant_id: tenant.id,
+        user_id: None,
+        channel: None,
+    };
+    let mut cats = Vec::new();
+    for (parent, children) in AUTO_CATEGORIES {
+        let p = store.create_category(actor, None, parent, start).await?;
+        for c in *children {
+            cats.push(store.create_category(actor, Some(p.id), c, start).await?.id);
+        }
+    }
+    // Dealers and service stations, then owners with vehicles, then service history.
+    let mut records = Vec::new();
+    for (i, (city, region, lat, lon)) in CITIES.iter().cycle().take(50).enumerate() {
+        let is_dealer = i < 20;
+        let kind = if is_dealer {
+            CustomerKind::Dealer
+        } else {
+            CustomerKind::ServiceStation
+        };
+        let label = if is_dealer {
+            "4S店"
+        } else {
+            "授权服务站"
+        };
+        records.push(ImportRecord::Customer(CustomerInput {
+            kind: Some(kind),
+            name: format!(
+                "{city}{}{label}",
+                ["东区", "西区", "南区", "北区", "中心"][i % 5]
+            ),
+            external_id: Some(format!(
+                "{}-{:03}",
+                if is_dealer { "D" } else { "S" },
+                i + 1
+            )),
+            tier: Some("partner".into()),
+            region: Some(region.to_string()),
+            branch: Some(format!("{city}分公司")),
+            address: Some(format!(
+                "{city}市{}路{}号",
+                rng.pick(STREETS),
+                10 + rng.below(800)
+            )),
+            coordinates: Coordinates::parse(
+                lat + (rng.below(200) as f64 - 100.0) / 1000.0,
+                lon + (rng.below(200) as f64 - 100.0) / 1000.0,
+            )
+            .ok(),
+            opening_hours: Some(
+                if is_dealer {
+                    "09:00-18:00"
+                } else {
+                    "08:00-20:00"
+                }
+                .into(),
+            ),
+            phones: vec![
+                PhoneNumber::parse(
+                    &format!("400-{:03}-{:04}", 100 + i, rng.below(10_000)),
+                    Region::CN,
+                )
+                .expect("valid 400 number"),
+            ],
+            ..Default::default()
+        }));
+    }
+    for i in 0..sizes.auto_customers {
+        let (city, region, _, _) = CITIES[rng.below(CITIES.len() as u64) as usize];
+        let name = person_name(rng);
+        let vip = rng.below(100) < 8;
+        records.push(ImportRecord::Customer(CustomerInput {
+            kind: Some(CustomerKind::Person),
+            name,
+            external_id: Some(format!("C{:06}", i + 1)),
+            tier: Some(if vip { "vip" } else { "standard" }.into()),
+            region: Some(region.to_string()),
+            branch: Some(format!("{city}分公司")),
+            address: Some(format!(
+                "{city}市{}路{}号",
+                rng.pick(STREETS),
+                1 + rng.below(999)
+            )),
+            tags: if rng.below(4) == 0 {
+                vec!["车主".into(), "老客户".into()]
+            } else {
+                vec!["车主".into()]
+            },
+            phones: vec![mobile(rng)],
+            emails: if rng.below(3) == 0 {
+                vec![EmailAddress::parse(&format!("owner{}@example.cn", i + 1)).expect("valid")]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        }));
+        let purchase = days_ago(now, 30 + rng.below(1400), rng);
+        records.push(ImportRecord::Vehicle {
+            external_id: format!("V{:06}", i + 1),
+            customer_external_id: format!("C{:06}", i + 1),
+            vin: vin(rng),
+            model: Some(rng.pick(MODELS).to_string()),
+            plate: Some(format!(
+                "{}{}{:05}",
+                rng.pick(&["沪", "京", "粤", "川", "浙", "苏"]),
+                rng.pick(&["A", "B", "C", "D"]),
+                rng.below(100_000)
+            )),
+            purchase_date: Some(
+                purchase
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string(),
+            ),
+            dealer_external_id: Some(format!("D-{:03}", 1 + rng.below(20))),
+        });
+        for k in 0..rng.below(4) {
+            let at = days_ago(now, rng.below(700), rng);
+            records.push(ImportRecord::ServiceRecord {
+                external_id: format!("R{:06}-{k}", i + 1),
+                vehicle_external_id: format!("V{:06}", i + 1),
+                station_external_id: Some(format!("S-{:03}", 21 + rng.below(30))),
+                service_date: at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+                kind: rng
+                    .pick(&["定期保养", "维修", "钣金喷漆", "召回检修", "轮胎更换"])
+                    .to_string(),
+                mileage_km: Some(3_000 + rng.below(120_000) as i64),
+                description: Some(rng.pick(SERVICE_NOTES).to_string()),
+            });
+        }
+    }
+    let outcomes = store.import(actor, &records, true, start).await?;
+    if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
+        return Err(StoreError::Invalid(e.clone()));
+    }
+    let customers: Vec<CustomerId> = store
+        .find_customers(tenant.id, &store::CustomerLookup::Name(String::new()), 5000)
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == CustomerKind::Person)
+        .map(|c| c.id)
+        .collect();
+    cases(
+        store,
+        &tenant,
+        &s,
+        &customers,
+        &cats,
+        AUTO_CASES,
+        sizes.auto_cases,
+        now,
+        rng,
+    )
+    .await?;
+    Ok(s.logins)
+}
+
+async fn seed_fund(
+    store: &Store,
+    hash: &str,
+    sizes: &Sizes,
+    now: Timestamp,
+    rng: &mut Rng,
+) -> Result<Vec<DemoLogin>, StoreError> {
+    let start = now
+        .checked_sub(SignedDuration::from_hours(24 * 120))
+        .unwrap_or(now);
+    let tenant = store
+        .create_tenant("fund", "汇盈基金客服热线", "Asia/Shanghai", "CN", start)
+        .await?;
+    let s = staff(
+        store,
+        &tenant,
+        "fund",
+        hash,
+        &["热线组"],
+        &[("运营部", 24), ("合规部", 48)],
+        4,
+        start,
+    )
+    .await?;
+    let actor = Actor {
+        tenant_id: tenant.id,
+        user_id: None,
+        channel: None,
+    };
+    let mut cats = Vec::new();
+    for (parent, children) in FUND_CATEGORIES {
+        let p = store.create_category(actor, None, parent, start).await?;
+        for c in *children {
+            cats.push(store.create_category(actor, Some(p.id), c, start).await?.id);
+        }
+    }
+    let mut records = Vec::new();
+    for i in 0..sizes.fund_customers {
+        let (city, region, _, _) = CITIES[rng.below(CITIES.len() as u64) as usize];
+        // Accounts over 3 million get dedicated service.
+        let high_value = rng.below(100) < 5;
+        records.push(ImportRecord::Customer(CustomerInput {
+            kind: Some(CustomerKind::Person),
+            name: person_name(rng),
+            external_id: Some(format!("F{:06}", i + 1)),
+            tier: Some(if high_value { "high_value" } else { "standard" }.into()),
+            region: Some(region.to_string()),
+            branch: Some(format!("{city}")),
+            tags: if high_value {
+                vec!["专属服务".into()]
+            } else {
+                vec![]
+            },
+            phones: vec![mobile(rng)],
+            accounts: vec![format!("6{:011}", 10_000_000_000 + i as u64 * 7919)],
+            ..Default::default()
+        }));
+    }
+    let outcomes = store.import(actor, &records, true, start).await?;
+    if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
+        return Err(StoreError::Invalid(e.clone()));
+    }
+    let customers: Vec<CustomerId> = store
+        .find_customers(tenant.id, &store::CustomerLookup::Name(String::new()), 5000)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    cases(
+        store,
+        &tenant,
+        &s,
+        &customers,
+        &cats,
+        FUND_CASES,
+        sizes.fund_cases,
+        now,
+        rng,
+    )
+    .await?;
+    Ok(s.logins)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn cases(
+    store: &Store,
+    tenant: &Tenant,
+    s: &Staff,
+    customers: &[CustomerId],
+    cats: &[CategoryId],
+    templates: &[(CaseType, &str, &str)],
+    count: usize,
+    now: Timestamp,
+    rng: &mut Rng,
+) -> Result<(), StoreError> {
+    for _ in 0..count {
+        let (case_type, subject, body) = *rng.pick(templates);
+        let channel = *rng.pick(&[
+            Channel::Phone,
+            Channel::Phone,
+            Channel::Phone,
+            Channel::Email,
+            Channel::Web,
+            Channel::WalkIn,
+            Channel::Fax,
+            Channel::Letter,
+        ]);
+        let opened = days_ago(now, rng.below(90), rng);
+        let agent = *rng.pick(&s.agents);
+        let actor = Actor {
+            tenant_id: tenant.id,
+            user_id: Some(agent),
+            channel: Some(channel),
+        };
+        let input = CaseInput {
+            case_type,
+            channel,
+            priority: *rng.pick(&[
+                Priority::Normal,
+                Priority::Normal,
+                Priority::Normal,
+                Priority::High,
+                Priority::Low,
+                Priority::Urgent,
+            ]),
+            subject: subject.to_string(),
+            description: body.to_string(),
+            customer_id: Some(*rng.pick(customers)),
+            category_id: Some(*rng.pick(cats)),
+            assignee_id: if rng.below(10) == 0 {
+                None
+            } else {
+                Some(agent)
+            },
+            team_id: Some(*rng.pick(&s.teams)),
+            custom: Default::default(),
+        };
+        let kind = channel.first_interaction();
+        let first = InteractionInput {
+            kind,
+            direction: kind.default_direction(),
+            started_at: opened,
+            ended_at: opened
+                .checked_add(SignedDuration::from_secs(60 + rng.below(600) as i64))
+                .ok(),
+            body: body.to_string(),
+            attachments: Vec::new(),
+        };
+        let id = store
+            .create_case(actor, &tenant.timezone, &input, Some(&first), opened)
+            .await?;
+        if input.assignee_id.is_none() {
+            continue;
+        }
+        let later = |h: u64| {
+            opened
+                .checked_add(SignedDuration::from_hours(h as i64))
+                .unwrap_or(opened)
+        };
+        let needs_department = matches!(
+            case_type,
+            CaseType::Complaint | CaseType::Feedback | CaseType::RepairDispatch
+        ) || rng.below(6) == 0;
+        if needs_department {
+            let (dept, _) = *rng.pick(&s.departments);
+            let task = store
+                .create_task(
+                    actor,
+                    id,
+                    dept,
+                    None,
+                    "请核实情况并在处理时限内答复客服中心。",
+                    None,
+                    later(1),
+                )
+                .await?;
+            let age_days = (now.as_second() - opened.as_second()) / 86_400;
+            if age_days > 3 {
+                let (to, text) = if rng.below(5) == 0 {
+                    (
+                        TaskStatus::Returned,
+                        "信息不全：请补充客户的VIN和维修单号。",
+                    )
+                } else {
+                    (
+                        TaskStatus::Answered,
+                        "已联系服务站处理完毕，客户问题已解决。",
+                    )
+                };
+                let dept_actor = Actor {
+                    user_id: None,
+                    ..actor
+                };
+                store
+                    .settle_task(dept_actor, task, to, text, later(20))
+                    .await?;
+            } else {
+                continue;
+            }
+        }
+        let age_days = (now.as_second() - opened.as_second()) / 86_400;
+        if age_days > 2 {
+            let callback = InteractionInput {
+                kind: InteractionKind::Call,
+                direction: Direction::Outbound,
+                started_at: later(26),
+                ended_at: Some(later(26)),
+                body: "回访客户：已告知处理结果，客户表示满意。".into(),
+                attachments: Vec::new(),
+            };
+            store
+                .add_interaction(actor, id, &callback, later(26))
+                .await?;
+            let status = store.case(tenant.id, id).await?.summary.status;
+            if status.apply(CaseAction::Resolve).is_ok() {
+                store
+                    .transition(actor, id, CaseAction::Resolve, later(27))
+                    .await?;
+                if age_days > 10 {
+                    store
+                        .transition(actor, id, CaseAction::Close, later(24 * 7))
+                        .await?;
+                }
+            }
+        } else if rng.below(3) == 0 {
+            store
+                .transition(actor, id, CaseAction::WaitForCustomer, later(2))
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! Pure types and rules of a customer care center: no IO, no HTTP, no SQL.
+//! Time always comes in as an argument so every rule is deterministic.
+
+pub mod case;
+pub mod contact;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod role;
+pub mod task;
+
+pub use error::FieldError;

@@ -1,0 +1,381 @@
+//! The records every channel writes and every screen reads.
+
+use crate::case::{
+    CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
+};
+use crate::contact::{EmailAddress, PhoneNumber, Vin};
+use crate::customer::{Coordinates, CustomerKind};
+use crate::ids::*;
+use crate::role::Role;
+use crate::task::TaskStatus;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    /// IANA zone, e.g. `Asia/Shanghai`: the year of a case number is taken here.
+    pub timezone: String,
+    /// ISO country code used to read phone numbers written without `+`.
+    pub region: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
+    pub department_id: Option<DepartmentId>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub leader_id: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    /// The named person toward the center (接口人).
+    pub interface_user_id: Option<UserId>,
+    pub default_deadline_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub parent_id: Option<CategoryId>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Number,
+    Date,
+    Select,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomFieldDef {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub options: Vec<String>,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub kind: CustomerKind,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub tier: String,
+    pub region: Option<String>,
+    pub branch: Option<String>,
+    pub address: Option<String>,
+    pub coordinates: Option<Coordinates>,
+    pub opening_hours: Option<String>,
+    pub tags: Vec<String>,
+    pub phones: Vec<PhoneNumber>,
+    pub emails: Vec<EmailAddress>,
+    pub accounts: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A customer as written by a user or an import, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerInput {
+    pub kind: Option<CustomerKind>,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub tier: Option<String>,
+    pub region: Option<String>,
+    pub branch: Option<String>,
+    pub address: Option<String>,
+    pub coordinates: Option<Coordinates>,
+    pub opening_hours: Option<String>,
+    pub tags: Vec<String>,
+    pub phones: Vec<PhoneNumber>,
+    pub emails: Vec<EmailAddress>,
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Vehicle {
+    pub id: AssetId,
+    pub customer_id: CustomerId,
+    pub external_id: Option<String>,
+    pub vin: String,
+    pub model: Option<String>,
+    pub plate: Option<String>,
+    pub purchase_date: Option<String>,
+    pub dealer_id: Option<CustomerId>,
+    pub dealer_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub customer_id: CustomerId,
+    pub external_id: Option<String>,
+    pub order_no: String,
+    pub product: Option<String>,
+    pub amount_cents: Option<i64>,
+    pub ordered_on: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRecord {
+    pub id: ServiceRecordId,
+    pub asset_id: AssetId,
+    pub vin: String,
+    pub station_id: Option<CustomerId>,
+    pub station_name: Option<String>,
+    pub external_id: Option<String>,
+    pub service_date: String,
+    pub kind: String,
+    pub mileage_km: Option<i64>,
+    pub description: Option<String>,
+}
+
+/// One row of a case list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    pub number: CaseNumber,
+    #[serde(rename = "type")]
+    pub case_type: CaseType,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub status: CaseStatus,
+    pub subject: String,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: Option<String>,
+    pub category_id: Option<CategoryId>,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub team_id: Option<TeamId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub description: String,
+    pub custom: BTreeMap<String, String>,
+    pub related: Vec<CaseSummary>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseInput {
+    pub case_type: CaseType,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub subject: String,
+    pub description: String,
+    pub customer_id: Option<CustomerId>,
+    pub category_id: Option<CategoryId>,
+    pub assignee_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    pub custom: BTreeMap<String, String>,
+}
+
+/// A partial change of a case; `None` leaves the field as it is,
+/// `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct CasePatch {
+    pub case_type: Option<CaseType>,
+    pub priority: Option<Priority>,
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub customer_id: Option<Option<CustomerId>>,
+    pub category_id: Option<Option<CategoryId>>,
+    pub assignee_id: Option<Option<UserId>>,
+    pub team_id: Option<Option<TeamId>>,
+    pub custom: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<CaseStatus>,
+    pub case_type: Option<CaseType>,
+    pub channel: Option<Channel>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    pub customer_id: Option<CustomerId>,
+    pub category_id: Option<CategoryId>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    pub updated_from: Option<Timestamp>,
+    pub updated_to: Option<Timestamp>,
+    /// Rows with a smaller id than this (newest first paging).
+    pub before: Option<CaseId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentInput {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Interaction {
+    pub id: InteractionId,
+    pub case_id: CaseId,
+    pub kind: InteractionKind,
+    pub direction: Direction,
+    pub author_id: Option<UserId>,
+    pub author_name: Option<String>,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InteractionInput {
+    pub kind: InteractionKind,
+    pub direction: Direction,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub body: String,
+    pub attachments: Vec<AttachmentInput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentTask {
+    pub id: TaskId,
+    pub case_id: CaseId,
+    pub case_number: CaseNumber,
+    pub case_subject: String,
+    pub department_id: DepartmentId,
+    pub department_name: String,
+    pub assignee_id: Option<UserId>,
+    pub instructions: String,
+    pub deadline_at: Timestamp,
+    pub status: TaskStatus,
+    pub answer: Option<String>,
+    pub created_at: Timestamp,
+    pub settled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub channel: Option<Channel>,
+    pub kind: String,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub action: String,
+    pub target: String,
+    pub data: BTreeMap<String, String>,
+}
+
+/// Who is doing something, and through which channel; recorded on every event.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub tenant_id: TenantId,
+    pub user_id: Option<UserId>,
+    pub channel: Option<Channel>,
+}
+
+/// One row of a bulk import, validated but not yet resolved against the store.
+#[derive(Debug, Clone)]
+pub enum ImportRecord {
+    Customer(CustomerInput),
+    Vehicle {
+        external_id: String,
+        customer_external_id: String,
+        vin: Vin,
+        model: Option<String>,
+        plate: Option<String>,
+        purchase_date: Option<String>,
+        dealer_external_id: Option<String>,
+    },
+    Order {
+        external_id: String,
+        customer_external_id: String,
+        order_no: String,
+        product: Option<String>,
+        amount_cents: Option<i64>,
+        ordered_on: Option<String>,
+        status: Option<String>,
+    },
+    ServiceRecord {
+        external_id: String,
+        vehicle_external_id: String,
+        station_external_id: Option<String>,
+        service_date: String,
+        kind: String,
+        mileage_km: Option<i64>,
+        description: Option<String>,
+    },
+}
+
+impl CustomFieldDef {
+    /// Checks one value against the field's kind; returns it normalised.
+    pub fn check(&self, value: &str) -> Result<String, crate::FieldError> {
+        let v = value.trim();
+        let err = |reason: &str| crate::FieldError::new(self.key.clone(), reason);
+        if v.is_empty() {
+            return if self.required {
+                Err(err("is required"))
+            } else {
+                Ok(String::new())
+            };
+        }
+        match self.kind {
+            FieldKind::Text => crate::contact::text(&self.key, v, 1000),
+            FieldKind::Number => v
+                .parse::<f64>()
+                .map(|_| v.to_string())
+                .map_err(|_| err("must be a number")),
+            FieldKind::Date => v
+                .parse::<jiff::civil::Date>()
+                .map(|d| d.to_string())
+                .map_err(|_| err("must be a date such as 2026-03-01")),
+            FieldKind::Select if self.options.iter().any(|o| o == v) => Ok(v.to_string()),
+            FieldKind::Select => Err(err(&format!("must be one of: {}", self.options.join(", ")))),
+        }
+    }
+}

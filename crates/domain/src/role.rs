@@ -1,0 +1,118 @@
+//! Who may do what. Every endpoint names one permission; a role either has it or not.
+
+use crate::FieldError;
+use crate::case::vocabulary;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+vocabulary!(
+    Role, "role" {
+        Admin = "admin",
+        Supervisor = "supervisor",
+        TeamLeader = "team_leader",
+        Agent = "agent",
+        DepartmentStaff = "department_staff",
+        ClientViewer = "client_viewer",
+    }
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read cases, interactions and customers.
+    ReadCases,
+    /// Create and change cases, add interactions, create and edit customers.
+    WorkCases,
+    /// Pass part of a case to a department.
+    AssignTasks,
+    /// See department tasks (department staff: only their own department's).
+    ReadTasks,
+    /// Answer or return a department task.
+    AnswerTasks,
+    /// Bulk import of customers, vehicles, orders and service records.
+    Import,
+    /// Read-only reports of the tenant.
+    ViewReports,
+    /// Users, teams, departments, categories, custom fields.
+    Administer,
+    /// The audit log of administrative changes.
+    ViewAudit,
+}
+
+impl Role {
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission as P;
+        use Role as R;
+        match self {
+            R::Admin => true,
+            R::Supervisor => !matches!(p, P::Administer | P::ViewAudit),
+            R::TeamLeader => !matches!(p, P::Administer | P::ViewAudit | P::Import),
+            R::Agent => matches!(
+                p,
+                P::ReadCases | P::WorkCases | P::AssignTasks | P::ReadTasks
+            ),
+            R::DepartmentStaff => matches!(p, P::ReadTasks | P::AnswerTasks),
+            R::ClientViewer => matches!(p, P::ViewReports),
+        }
+    }
+
+    /// Department staff see only the tasks of their own department.
+    pub fn limited_to_own_department(self) -> bool {
+        self == Role::DepartmentStaff
+    }
+
+    /// The first page a user of this role lands on after logging in.
+    pub fn home(self) -> &'static str {
+        match self {
+            Role::DepartmentStaff => "/tasks",
+            Role::ClientViewer => "/reports",
+            _ => "/cases",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission as P;
+
+    #[test]
+    fn role_matrix() {
+        let all = [
+            P::ReadCases,
+            P::WorkCases,
+            P::AssignTasks,
+            P::ReadTasks,
+            P::AnswerTasks,
+            P::Import,
+            P::ViewReports,
+            P::Administer,
+            P::ViewAudit,
+        ];
+        let expect: &[(Role, &[P])] = &[
+            (Role::Admin, &all),
+            (Role::Supervisor, &all[..7]),
+            (
+                Role::TeamLeader,
+                &[
+                    P::ReadCases,
+                    P::WorkCases,
+                    P::AssignTasks,
+                    P::ReadTasks,
+                    P::AnswerTasks,
+                    P::ViewReports,
+                ],
+            ),
+            (
+                Role::Agent,
+                &[P::ReadCases, P::WorkCases, P::AssignTasks, P::ReadTasks],
+            ),
+            (Role::DepartmentStaff, &[P::ReadTasks, P::AnswerTasks]),
+            (Role::ClientViewer, &[P::ViewReports]),
+        ];
+        for (role, allowed) in expect {
+            for p in all {
+                assert_eq!(role.allows(p), allowed.contains(&p), "{role} {p:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,658 @@
+//! Cases, their interactions and attachments, and the workflow's writes.
+
+use crate::customers::customer_exists;
+use crate::db::{RowExt, Store, ms, vocab};
+use crate::events::{Data, case_event, data};
+use crate::sql::Sql;
+use crate::users::exists;
+use crate::{Result, StoreError};
+use domain::case::*;
+use domain::ids::*;
+use domain::model::*;
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+
+/// The case screen: the case, its timeline and its department tasks.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: Case,
+    pub interactions: Vec<Interaction>,
+    pub events: Vec<CaseEvent>,
+    pub tasks: Vec<DepartmentTask>,
+}
+
+const SUMMARY_SELECT: &str = "SELECT c.id, c.year, c.seq, c.case_type, c.channel, c.priority, c.status, c.subject, \
+    c.customer_id, cu.name AS customer_name, c.category_id, c.assignee_id, u.display_name AS assignee_name, c.team_id, \
+    c.created_at, c.updated_at, c.description, c.custom, c.resolved_at, c.closed_at \
+    FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id LEFT JOIN users u ON u.id = c.assignee_id";
+
+fn summary_row(r: &AnyRow) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        id: CaseId(r.int("id")?),
+        number: CaseNumber {
+            year: r.int("year")? as i16,
+            seq: r.int("seq")?,
+        },
+        case_type: vocab(CaseType::parse(&r.text("case_type")?))?,
+        channel: vocab(Channel::parse(&r.text("channel")?))?,
+        priority: vocab(Priority::parse(&r.text("priority")?))?,
+        status: vocab(CaseStatus::parse(&r.text("status")?))?,
+        subject: r.text("subject")?,
+        customer_id: r.opt_int("customer_id")?.map(CustomerId),
+        customer_name: r.opt_text("customer_name")?,
+        category_id: r.opt_int("category_id")?.map(CategoryId),
+        assignee_id: r.opt_int("assignee_id")?.map(UserId),
+        assignee_name: r.opt_text("assignee_name")?,
+        team_id: r.opt_int("team_id")?.map(TeamId),
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// The year a case number carries: the calendar year in the tenant's zone.
+fn case_year(at: Timestamp, timezone: &str) -> i16 {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    at.to_zoned(tz).year()
+}
+
+async fn check_refs(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    customer: Option<CustomerId>,
+    category: Option<CategoryId>,
+    assignee: Option<UserId>,
+    team: Option<TeamId>,
+) -> Result<()> {
+    if let Some(c) = customer {
+        customer_exists(conn, tenant, c).await?;
+    }
+    if let Some(c) = category {
+        exists(conn, "categories", tenant, c.0, "category_id").await?;
+    }
+    if let Some(u) = assignee {
+        exists(conn, "users", tenant, u.0, "assignee_id").await?;
+    }
+    if let Some(t) = team {
+        exists(conn, "teams", tenant, t.0, "team_id").await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn case_status(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: CaseId,
+) -> Result<CaseStatus> {
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM cases WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    vocab(CaseStatus::parse(&status.ok_or(StoreError::NotFound)?))
+}
+
+/// Moves a case to `to` and records the change; the one place status is written.
+pub(crate) async fn set_status(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    id: CaseId,
+    from: CaseStatus,
+    to: CaseStatus,
+    at: Timestamp,
+) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let stamp = ms(at);
+    sqlx::query(
+        "UPDATE cases SET status = $1, updated_at = $2, \
+         resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END \
+         WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(to.as_str())
+    .bind(stamp)
+    .bind(actor.tenant_id.0)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    let d = data([("from", from.to_string()), ("to", to.to_string())]);
+    case_event(conn, actor, id, "status", &d, at).await
+}
+
+async fn touch(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: CaseId,
+    at: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(ms(at))
+        .bind(tenant.0)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_interaction(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    case_id: CaseId,
+    i: &InteractionInput,
+    at: Timestamp,
+) -> Result<InteractionId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO interactions (tenant_id, case_id, kind, direction, author_id, started_at, ended_at, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(actor.tenant_id.0)
+    .bind(case_id.0)
+    .bind(i.kind.as_str())
+    .bind(i.direction.as_str())
+    .bind(actor.user_id.map(|u| u.0))
+    .bind(ms(i.started_at))
+    .bind(i.ended_at.map(ms))
+    .bind(&i.body)
+    .fetch_one(&mut *conn)
+    .await?;
+    for a in &i.attachments {
+        let sha = hex(&Sha256::digest(&a.data));
+        // Content-addressed: the same file attached twice is stored once.
+        sqlx::query("INSERT INTO blobs (tenant_id, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, sha256) DO NOTHING")
+            .bind(actor.tenant_id.0)
+            .bind(&sha)
+            .bind(a.data.len() as i64)
+            .bind(a.data.as_slice())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(actor.tenant_id.0)
+        .bind(id)
+        .bind(&sha)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.data.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let d = data([
+        ("interaction_id", id.to_string()),
+        ("kind", i.kind.to_string()),
+        ("direction", i.direction.to_string()),
+    ]);
+    case_event(conn, actor, case_id, "interaction", &d, at).await?;
+    Ok(InteractionId(id))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Opens a case with its number, and records the contact that opened it.
+    pub async fn create_case(
+        &self,
+        actor: Actor,
+        timezone: &str,
+        input: &CaseInput,
+        first: Option<&InteractionInput>,
+        at: Timestamp,
+    ) -> Result<CaseId> {
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        check_refs(
+            &mut tx,
+            tenant,
+            input.customer_id,
+            input.category_id,
+            input.assignee_id,
+            input.team_id,
+        )
+        .await?;
+        let year = case_year(at, timezone);
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
+        )
+        .bind(tenant.0)
+        .bind(i64::from(year))
+        .fetch_one(&mut *tx)
+        .await?;
+        // Assigned at once means someone is already working on it.
+        let status = if input.assignee_id.is_some() {
+            CaseStatus::Open
+        } else {
+            CaseStatus::New
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
+             category_id, assignee_id, team_id, custom, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(i64::from(year))
+        .bind(seq)
+        .bind(input.case_type.as_str())
+        .bind(input.channel.as_str())
+        .bind(input.priority.as_str())
+        .bind(status.as_str())
+        .bind(&input.subject)
+        .bind(&input.description)
+        .bind(input.customer_id.map(|c| c.0))
+        .bind(input.category_id.map(|c| c.0))
+        .bind(input.assignee_id.map(|u| u.0))
+        .bind(input.team_id.map(|t| t.0))
+        .bind(serde_json::to_string(&input.custom).unwrap_or_default())
+        .bind(actor.user_id.map(|u| u.0))
+        .bind(ms(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = CaseId(id);
+        let number = CaseNumber { year, seq };
+        let d = data([
+            ("number", number.to_string()),
+            ("type", input.case_type.to_string()),
+            ("channel", input.channel.to_string()),
+            ("status", status.to_string()),
+        ]);
+        case_event(&mut tx, actor, id, "created", &d, at).await?;
+        if let Some(first) = first {
+            insert_interaction(&mut tx, actor, id, first, at).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Case> {
+        let row = sqlx::query(&format!(
+            "{SUMMARY_SELECT} WHERE c.tenant_id = $1 AND c.id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let related = sqlx::query(&format!(
+            "{SUMMARY_SELECT} JOIN case_links l ON l.related_id = c.id WHERE l.tenant_id = $1 AND l.case_id = $2 ORDER BY c.id"
+        ))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(summary_row)
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Case {
+            summary: summary_row(&row)?,
+            description: row.text("description")?,
+            custom: serde_json::from_str(&row.text("custom")?).unwrap_or_default(),
+            related,
+            resolved_at: row.opt_time("resolved_at")?,
+            closed_at: row.opt_time("closed_at")?,
+        })
+    }
+
+    pub async fn case_detail(&self, tenant: TenantId, id: CaseId) -> Result<CaseDetail> {
+        let case = self.case(tenant, id).await?;
+        Ok(CaseDetail {
+            case,
+            interactions: self.interactions(tenant, id).await?,
+            events: self.case_events(tenant, id).await?,
+            tasks: self.tasks_of_case(tenant, id).await?,
+        })
+    }
+
+    pub async fn case_by_number(&self, tenant: TenantId, number: CaseNumber) -> Result<CaseId> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE tenant_id = $1 AND year = $2 AND seq = $3",
+        )
+        .bind(tenant.0)
+        .bind(i64::from(number.year))
+        .bind(number.seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        id.map(CaseId).ok_or(StoreError::NotFound)
+    }
+
+    /// A page of cases, newest first; pass the last id as `before` for the next page.
+    pub async fn list_cases(&self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        let mut q = Sql::new(SUMMARY_SELECT);
+        q.push(" WHERE c.tenant_id = ").int(tenant.0);
+        if !f.statuses.is_empty() {
+            q.push(" AND c.status IN (");
+            for (i, s) in f.statuses.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.str(s.as_str());
+            }
+            q.push(")");
+        }
+        let texts = [
+            ("c.case_type", f.case_type.map(|t| t.as_str())),
+            ("c.channel", f.channel.map(|c| c.as_str())),
+            ("c.priority", f.priority.map(|p| p.as_str())),
+        ];
+        for (col, v) in texts {
+            if let Some(v) = v {
+                q.push(&format!(" AND {col} = ")).str(v);
+            }
+        }
+        let ints = [
+            ("c.assignee_id =", f.assignee_id.map(|v| v.0)),
+            ("c.team_id =", f.team_id.map(|v| v.0)),
+            ("c.customer_id =", f.customer_id.map(|v| v.0)),
+            ("c.category_id =", f.category_id.map(|v| v.0)),
+            ("c.created_at >=", f.created_from.map(ms)),
+            ("c.created_at <", f.created_to.map(ms)),
+            ("c.updated_at >=", f.updated_from.map(ms)),
+            ("c.updated_at <", f.updated_to.map(ms)),
+            ("c.id <", f.before.map(|v| v.0)),
+        ];
+        for (cond, v) in ints {
+            if let Some(v) = v {
+                q.push(&format!(" AND {cond} ")).int(v);
+            }
+        }
+        q.push(" ORDER BY c.id DESC LIMIT ")
+            .int(i64::from(f.limit.clamp(1, 200)));
+        q.fetch_all_pool(&self.pool)
+            .await?
+            .iter()
+            .map(summary_row)
+            .collect()
+    }
+
+    pub async fn update_case(
+        &self,
+        actor: Actor,
+        id: CaseId,
+        p: &CasePatch,
+        at: Timestamp,
+    ) -> Result<()> {
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query(&format!(
+            "{SUMMARY_SELECT} WHERE c.tenant_id = $1 AND c.id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let old = summary_row(&before)?;
+        check_refs(
+            &mut tx,
+            tenant,
+            p.customer_id.flatten(),
+            p.category_id.flatten(),
+            p.assignee_id.flatten(),
+            p.team_id.flatten(),
+        )
+        .await?;
+        let mut changes: Data = BTreeMap::new();
+        let mut q = Sql::new("UPDATE cases SET updated_at = ");
+        q.int(ms(at));
+        let mut set_text = |q: &mut Sql, col: &str, old: String, new: Option<&str>| {
+            if let Some(new) = new
+                && new != old
+            {
+                q.push(&format!(", {col} = ")).str(new);
+                changes.insert(col.to_string(), format!("{old} → {new}"));
+            }
+        };
+        set_text(
+            &mut q,
+            "case_type",
+            old.case_type.to_string(),
+            p.case_type.map(|t| t.as_str()),
+        );
+        set_text(
+            &mut q,
+            "priority",
+            old.priority.to_string(),
+            p.priority.map(|t| t.as_str()),
+        );
+        set_text(&mut q, "subject", old.subject.clone(), p.subject.as_deref());
+        if let Some(d) = &p.description {
+            q.push(", description = ").str(d);
+            changes.insert("description".into(), "changed".into());
+        }
+        if let Some(c) = &p.custom {
+            q.push(", custom = ")
+                .str(&serde_json::to_string(c).unwrap_or_default());
+            changes.insert("custom".into(), "changed".into());
+        }
+        let refs = [
+            (
+                "customer_id",
+                old.customer_id.map(|v| v.0),
+                p.customer_id.map(|o| o.map(|v| v.0)),
+            ),
+            (
+                "category_id",
+                old.category_id.map(|v| v.0),
+                p.category_id.map(|o| o.map(|v| v.0)),
+            ),
+            (
+                "assignee_id",
+                old.assignee_id.map(|v| v.0),
+                p.assignee_id.map(|o| o.map(|v| v.0)),
+            ),
+            (
+                "team_id",
+                old.team_id.map(|v| v.0),
+                p.team_id.map(|o| o.map(|v| v.0)),
+            ),
+        ];
+        for (col, old, new) in refs {
+            if let Some(new) = new
+                && new != old
+            {
+                match new {
+                    Some(v) => q.push(&format!(", {col} = ")).int(v),
+                    None => q.push(&format!(", {col} = NULL")),
+                };
+                let show = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
+                changes.insert(col.to_string(), format!("{} → {}", show(old), show(new)));
+            }
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        q.push(" WHERE tenant_id = ")
+            .int(tenant.0)
+            .push(" AND id = ")
+            .int(id.0);
+        q.fetch_all(&mut tx).await?;
+        case_event(&mut tx, actor, id, "updated", &changes, at).await?;
+        // Giving a new case an owner starts the work on it.
+        if old.status == CaseStatus::New && matches!(p.assignee_id, Some(Some(_))) {
+            set_status(&mut tx, actor, id, CaseStatus::New, CaseStatus::Open, at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn transition(
+        &self,
+        actor: Actor,
+        id: CaseId,
+        action: CaseAction,
+        at: Timestamp,
+    ) -> Result<CaseStatus> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let from = case_status(&mut tx, actor.tenant_id, id).await?;
+        let to = from
+            .apply(action)
+            .map_err(|e| StoreError::Workflow(e.to_string()))?;
+        if to == CaseStatus::Resolved {
+            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM department_tasks WHERE tenant_id = $1 AND case_id = $2 AND status = 'open'")
+                .bind(actor.tenant_id.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if open > 0 {
+                return Err(StoreError::Workflow(format!(
+                    "{open} department task(s) are still open"
+                )));
+            }
+        }
+        set_status(&mut tx, actor, id, from, to, at).await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    /// Records a contact or note. A customer's own contact on a case waiting for
+    /// the customer puts it back to work.
+    pub async fn add_interaction(
+        &self,
+        actor: Actor,
+        case_id: CaseId,
+        i: &InteractionInput,
+        at: Timestamp,
+    ) -> Result<InteractionId> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let status = case_status(&mut tx, actor.tenant_id, case_id).await?;
+        let id = insert_interaction(&mut tx, actor, case_id, i, at).await?;
+        touch(&mut tx, actor.tenant_id, case_id, at).await?;
+        if status == CaseStatus::PendingCustomer && i.direction == Direction::Inbound {
+            set_status(&mut tx, actor, case_id, status, CaseStatus::Open, at).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn interactions(
+        &self,
+        tenant: TenantId,
+        case_id: CaseId,
+    ) -> Result<Vec<Interaction>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.case_id, i.kind, i.direction, i.author_id, u.display_name AS author_name, i.started_at, i.ended_at, i.body \
+             FROM interactions i LEFT JOIN users u ON u.id = i.author_id WHERE i.tenant_id = $1 AND i.case_id = $2 ORDER BY i.started_at, i.id",
+        )
+        .bind(tenant.0)
+        .bind(case_id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let attachments = sqlx::query(
+            "SELECT a.interaction_id, a.sha256, a.filename, a.content_type, a.size FROM attachments a \
+             JOIN interactions i ON i.id = a.interaction_id WHERE a.tenant_id = $1 AND i.case_id = $2 ORDER BY a.id",
+        )
+        .bind(tenant.0)
+        .bind(case_id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(Interaction {
+                    id: InteractionId(r.int("id")?),
+                    case_id: CaseId(r.int("case_id")?),
+                    kind: vocab(InteractionKind::parse(&r.text("kind")?))?,
+                    direction: vocab(Direction::parse(&r.text("direction")?))?,
+                    author_id: r.opt_int("author_id")?.map(UserId),
+                    author_name: r.opt_text("author_name")?,
+                    started_at: r.time("started_at")?,
+                    ended_at: r.opt_time("ended_at")?,
+                    body: r.text("body")?,
+                    attachments: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for a in &attachments {
+            let iid = InteractionId(a.int("interaction_id")?);
+            if let Some(i) = out.iter_mut().find(|i| i.id == iid) {
+                i.attachments.push(Attachment {
+                    sha256: a.text("sha256")?,
+                    filename: a.text("filename")?,
+                    content_type: a.text("content_type")?,
+                    size: a.int("size")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// An attachment's bytes with the name and type it was sent with.
+    pub async fn attachment(
+        &self,
+        tenant: TenantId,
+        sha256: &str,
+    ) -> Result<(Attachment, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT a.sha256, a.filename, a.content_type, a.size, b.data FROM attachments a \
+             JOIN blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.sha256 WHERE a.tenant_id = $1 AND a.sha256 = $2 LIMIT 1",
+        )
+        .bind(tenant.0)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let data: Vec<u8> = sqlx::Row::try_get(&row, "data")?;
+        Ok((
+            Attachment {
+                sha256: row.text("sha256")?,
+                filename: row.text("filename")?,
+                content_type: row.text("content_type")?,
+                size: row.int("size")?,
+            },
+            data,
+        ))
+    }
+
+    /// Links two cases both ways.
+    pub async fn link_cases(
+        &self,
+        actor: Actor,
+        a: CaseId,
+        b: CaseId,
+        at: Timestamp,
+    ) -> Result<()> {
+        if a == b {
+            return Err(StoreError::invalid(
+                "related_id",
+                "a case cannot be related to itself",
+            ));
+        }
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        case_status(&mut tx, actor.tenant_id, a).await?;
+        if case_status(&mut tx, actor.tenant_id, b).await.is_err() {
+            return Err(StoreError::invalid("related_id", "does not exist"));
+        }
+        for (x, y) in [(a, b), (b, a)] {
+            sqlx::query("INSERT INTO case_links (tenant_id, case_id, related_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(actor.tenant_id.0)
+                .bind(x.0)
+                .bind(y.0)
+                .execute(&mut *tx)
+                .await?;
+            case_event(
+                &mut tx,
+                actor,
+                x,
+                "linked",
+                &data([("related_id", y.to_string())]),
+                at,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,654 @@
+//! Customers with their phones, e-mails, accounts, vehicles, orders and service history.
+
+use crate::db::{RowExt, Store, ms, vocab};
+use crate::events::{audit, data};
+use crate::sql::Sql;
+use crate::users::exists;
+use crate::{Result, StoreError};
+use domain::FieldError;
+use domain::contact::{EmailAddress, PhoneNumber, Vin};
+use domain::customer::{Coordinates, CustomerKind};
+use domain::ids::*;
+use domain::model::*;
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+/// How a caller is looked up (the basis of screen pop).
+#[derive(Debug, Clone)]
+pub enum CustomerLookup {
+    Phone(PhoneNumber),
+    Email(EmailAddress),
+    Vin(Vin),
+    Account(String),
+    OrderNo(String),
+    /// Names starting with this text.
+    Name(String),
+    ExternalId(String),
+}
+
+/// Everything the customer screen shows besides the cases.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerView {
+    #[serde(flatten)]
+    pub customer: Customer,
+    pub vehicles: Vec<Vehicle>,
+    pub orders: Vec<Order>,
+    pub service_records: Vec<ServiceRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+}
+
+const CUSTOMER_COLS: &str = "id, kind, name, external_id, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at";
+
+fn customer_row(r: &AnyRow) -> Result<Customer> {
+    let coordinates = match (r.opt_float("lat")?, r.opt_float("lon")?) {
+        (Some(lat), Some(lon)) => Some(Coordinates { lat, lon }),
+        _ => None,
+    };
+    let tags = r.text("tags")?;
+    Ok(Customer {
+        id: CustomerId(r.int("id")?),
+        kind: vocab(CustomerKind::parse(&r.text("kind")?))?,
+        name: r.text("name")?,
+        external_id: r.opt_text("external_id")?,
+        tier: r.text("tier")?,
+        region: r.opt_text("region")?,
+        branch: r.opt_text("branch")?,
+        address: r.opt_text("address")?,
+        coordinates,
+        opening_hours: r.opt_text("opening_hours")?,
+        tags: tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        phones: Vec::new(),
+        emails: Vec::new(),
+        accounts: Vec::new(),
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// Loads customers with their contact lists, in the order of `ids`.
+async fn load_customers(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    ids: &[i64],
+) -> Result<Vec<Customer>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT {CUSTOMER_COLS} FROM customers WHERE tenant_id = "
+    ));
+    q.int(tenant.0).push(" AND id IN ").int_list(ids);
+    let mut by_id: HashMap<i64, Customer> = HashMap::new();
+    for r in q.fetch_all(conn).await? {
+        let c = customer_row(&r)?;
+        by_id.insert(c.id.0, c);
+    }
+    for (table, col) in [
+        ("customer_phones", "e164"),
+        ("customer_emails", "email"),
+        ("customer_accounts", "account_no"),
+    ] {
+        let mut q = Sql::new(&format!(
+            "SELECT customer_id, {col} AS v FROM {table} WHERE tenant_id = "
+        ));
+        q.int(tenant.0)
+            .push(" AND customer_id IN ")
+            .int_list(ids)
+            .push(&format!(" ORDER BY {col}"));
+        for r in q.fetch_all(conn).await? {
+            if let Some(c) = by_id.get_mut(&r.int("customer_id")?) {
+                let v = r.text("v")?;
+                match table {
+                    "customer_phones" => c.phones.push(PhoneNumber::from_stored(v)),
+                    "customer_emails" => c.emails.push(EmailAddress::from_stored(v)),
+                    _ => c.accounts.push(v),
+                }
+            }
+        }
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+async fn insert_customer(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    c: &CustomerInput,
+    at: Timestamp,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (tenant_id, kind, name, external_id, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
+    .bind(&c.name)
+    .bind(c.external_id.as_deref())
+    .bind(c.tier.as_deref().unwrap_or("standard"))
+    .bind(c.region.as_deref())
+    .bind(c.branch.as_deref())
+    .bind(c.address.as_deref())
+    .bind(c.coordinates.map(|p| p.lat))
+    .bind(c.coordinates.map(|p| p.lon))
+    .bind(c.opening_hours.as_deref())
+    .bind(c.tags.join(","))
+    .bind(ms(at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from_unique(e, "a customer with this external_id already exists"))?;
+    insert_contacts(conn, tenant, id, c).await?;
+    Ok(id)
+}
+
+async fn update_customer_row(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: i64,
+    c: &CustomerInput,
+    at: Timestamp,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE customers SET kind = $1, name = $2, tier = $3, region = $4, branch = $5, address = $6, lat = $7, lon = $8, \
+         opening_hours = $9, tags = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13",
+    )
+    .bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
+    .bind(&c.name)
+    .bind(c.tier.as_deref().unwrap_or("standard"))
+    .bind(c.region.as_deref())
+    .bind(c.branch.as_deref())
+    .bind(c.address.as_deref())
+    .bind(c.coordinates.map(|p| p.lat))
+    .bind(c.coordinates.map(|p| p.lon))
+    .bind(c.opening_hours.as_deref())
+    .bind(c.tags.join(","))
+    .bind(ms(at))
+    .bind(tenant.0)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    for table in ["customer_phones", "customer_emails", "customer_accounts"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    insert_contacts(conn, tenant, id, c).await
+}
+
+async fn insert_contacts(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: i64,
+    c: &CustomerInput,
+) -> Result<()> {
+    let lists: [(&str, &str, Vec<&str>); 3] = [
+        (
+            "customer_phones",
+            "e164",
+            c.phones.iter().map(|p| p.as_str()).collect(),
+        ),
+        (
+            "customer_emails",
+            "email",
+            c.emails.iter().map(|e| e.as_str()).collect(),
+        ),
+        (
+            "customer_accounts",
+            "account_no",
+            c.accounts.iter().map(String::as_str).collect(),
+        ),
+    ];
+    for (table, col, mut values) in lists {
+        values.sort_unstable();
+        values.dedup();
+        for v in values {
+            sqlx::query(&format!(
+                "INSERT INTO {table} (tenant_id, customer_id, {col}) VALUES ($1, $2, $3)"
+            ))
+            .bind(tenant.0)
+            .bind(id)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn id_by_external(
+    conn: &mut AnyConnection,
+    table: &str,
+    tenant: TenantId,
+    external_id: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM {table} WHERE tenant_id = $1 AND external_id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+impl Store {
+    pub async fn create_customer(
+        &self,
+        actor: Actor,
+        c: &CustomerInput,
+        at: Timestamp,
+    ) -> Result<Customer> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let id = insert_customer(&mut tx, actor.tenant_id, c, at).await?;
+        tx.commit().await?;
+        self.customer(actor.tenant_id, CustomerId(id)).await
+    }
+
+    pub async fn update_customer(
+        &self,
+        actor: Actor,
+        id: CustomerId,
+        c: &CustomerInput,
+        at: Timestamp,
+    ) -> Result<Customer> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        update_customer_row(&mut tx, actor.tenant_id, id.0, c, at).await?;
+        tx.commit().await?;
+        self.customer(actor.tenant_id, id).await
+    }
+
+    pub async fn customer(&self, tenant: TenantId, id: CustomerId) -> Result<Customer> {
+        let mut conn = self.pool.acquire().await?;
+        load_customers(&mut conn, tenant, &[id.0])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The customer screen: identity, vehicles, orders and service history.
+    pub async fn customer_view(&self, tenant: TenantId, id: CustomerId) -> Result<CustomerView> {
+        let mut conn = self.pool.acquire().await?;
+        let customer = load_customers(&mut conn, tenant, &[id.0])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        let vehicles = sqlx::query(
+            "SELECT a.id, a.customer_id, a.external_id, a.vin, a.model, a.plate, a.purchase_date, a.dealer_id, d.name AS dealer_name \
+             FROM assets a LEFT JOIN customers d ON d.id = a.dealer_id WHERE a.tenant_id = $1 AND a.customer_id = $2 ORDER BY a.id",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Vehicle {
+                id: AssetId(r.int("id")?),
+                customer_id: CustomerId(r.int("customer_id")?),
+                external_id: r.opt_text("external_id")?,
+                vin: r.text("vin")?,
+                model: r.opt_text("model")?,
+                plate: r.opt_text("plate")?,
+                purchase_date: r.opt_text("purchase_date")?,
+                dealer_id: r.opt_int("dealer_id")?.map(CustomerId),
+                dealer_name: r.opt_text("dealer_name")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let orders = sqlx::query(
+            "SELECT id, customer_id, external_id, order_no, product, amount_cents, ordered_on, status FROM orders \
+             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY ordered_on DESC, id DESC",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Order {
+                id: OrderId(r.int("id")?),
+                customer_id: CustomerId(r.int("customer_id")?),
+                external_id: r.opt_text("external_id")?,
+                order_no: r.text("order_no")?,
+                product: r.opt_text("product")?,
+                amount_cents: r.opt_int("amount_cents")?,
+                ordered_on: r.opt_text("ordered_on")?,
+                status: r.opt_text("status")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let service_records = sqlx::query(
+            "SELECT s.id, s.asset_id, a.vin, s.station_id, st.name AS station_name, s.external_id, s.service_date, s.kind, \
+             s.mileage_km, s.description FROM service_records s JOIN assets a ON a.id = s.asset_id \
+             LEFT JOIN customers st ON st.id = s.station_id \
+             WHERE s.tenant_id = $1 AND a.customer_id = $2 ORDER BY s.service_date DESC, s.id DESC",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ServiceRecord {
+                id: ServiceRecordId(r.int("id")?),
+                asset_id: AssetId(r.int("asset_id")?),
+                vin: r.text("vin")?,
+                station_id: r.opt_int("station_id")?.map(CustomerId),
+                station_name: r.opt_text("station_name")?,
+                external_id: r.opt_text("external_id")?,
+                service_date: r.text("service_date")?,
+                kind: r.text("kind")?,
+                mileage_km: r.opt_int("mileage_km")?,
+                description: r.opt_text("description")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(CustomerView {
+            customer,
+            vehicles,
+            orders,
+            service_records,
+        })
+    }
+
+    /// Finds customers by one identifier; at most `limit`, best match first.
+    pub async fn find_customers(
+        &self,
+        tenant: TenantId,
+        by: &CustomerLookup,
+        limit: u32,
+    ) -> Result<Vec<Customer>> {
+        let mut conn = self.pool.acquire().await?;
+        let (sql, value) = match by {
+            CustomerLookup::Phone(p) => (
+                "SELECT customer_id AS id FROM customer_phones WHERE tenant_id = $1 AND e164 = $2",
+                p.as_str().to_string(),
+            ),
+            CustomerLookup::Email(e) => (
+                "SELECT customer_id AS id FROM customer_emails WHERE tenant_id = $1 AND email = $2",
+                e.as_str().to_string(),
+            ),
+            CustomerLookup::Vin(v) => (
+                "SELECT customer_id AS id FROM assets WHERE tenant_id = $1 AND vin = $2",
+                v.as_str().to_string(),
+            ),
+            CustomerLookup::Account(a) => (
+                "SELECT customer_id AS id FROM customer_accounts WHERE tenant_id = $1 AND account_no = $2",
+                a.clone(),
+            ),
+            CustomerLookup::OrderNo(o) => (
+                "SELECT customer_id AS id FROM orders WHERE tenant_id = $1 AND order_no = $2",
+                o.clone(),
+            ),
+            CustomerLookup::ExternalId(x) => (
+                "SELECT id FROM customers WHERE tenant_id = $1 AND external_id = $2",
+                x.clone(),
+            ),
+            // A range instead of LIKE so the (tenant_id, name) index serves it on both engines.
+            CustomerLookup::Name(n) => (
+                "SELECT id FROM customers WHERE tenant_id = $1 AND name >= $2 AND name < $2 || '\u{10FFFF}' ORDER BY name, id",
+                n.clone(),
+            ),
+        };
+        let ids: Vec<i64> = sqlx::query_scalar(&format!("{sql} LIMIT $3"))
+            .bind(tenant.0)
+            .bind(value)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut unique = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.contains(&id) {
+                unique.push(id);
+            }
+        }
+        load_customers(&mut conn, tenant, &unique).await
+    }
+
+    /// Dealers and service stations, for pick lists and "nearest station" answers.
+    pub async fn organizations(
+        &self,
+        tenant: TenantId,
+        kind: CustomerKind,
+    ) -> Result<Vec<Customer>> {
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM customers WHERE tenant_id = $1 AND kind = $2 ORDER BY name",
+        )
+        .bind(tenant.0)
+        .bind(kind.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        load_customers(&mut conn, tenant, &ids).await
+    }
+
+    /// Writes a batch of import rows in one transaction: every row either
+    /// lands or is reported with its reason. With `strict`, one rejected row
+    /// writes nothing at all.
+    pub async fn import(
+        &self,
+        actor: Actor,
+        records: &[ImportRecord],
+        strict: bool,
+        at: Timestamp,
+    ) -> Result<Vec<std::result::Result<ImportOutcome, FieldError>>> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for rec in records {
+            let outcome = match import_one(&mut tx, actor.tenant_id, rec, at).await {
+                Ok(o) => Ok(o),
+                Err(StoreError::Invalid(e)) => Err(e),
+                Err(other) => return Err(other),
+            };
+            outcomes.push(outcome);
+        }
+        if strict && outcomes.iter().any(|o| o.is_err()) {
+            tx.rollback().await?;
+            return Ok(outcomes);
+        }
+        let created = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(ImportOutcome::Created)))
+            .count();
+        let updated = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(ImportOutcome::Updated)))
+            .count();
+        let rejected = outcomes.len() - created - updated;
+        let d = data([
+            ("created", created.to_string()),
+            ("updated", updated.to_string()),
+            ("rejected", rejected.to_string()),
+        ]);
+        audit(&mut tx, actor, "import", "import", &d, at).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}
+
+async fn import_one(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    rec: &ImportRecord,
+    at: Timestamp,
+) -> Result<ImportOutcome> {
+    let missing = |field: &str, what: &str| {
+        StoreError::Invalid(FieldError::new(
+            field,
+            format!("no {what} with this external id"),
+        ))
+    };
+    match rec {
+        ImportRecord::Customer(c) => {
+            let ext = c
+                .external_id
+                .as_deref()
+                .ok_or_else(|| StoreError::invalid("external_id", "is required"))?;
+            match id_by_external(conn, "customers", tenant, ext).await? {
+                Some(id) => update_customer_row(conn, tenant, id, c, at)
+                    .await
+                    .map(|_| ImportOutcome::Updated),
+                None => insert_customer(conn, tenant, c, at)
+                    .await
+                    .map(|_| ImportOutcome::Created),
+            }
+        }
+        ImportRecord::Vehicle {
+            external_id,
+            customer_external_id,
+            vin,
+            model,
+            plate,
+            purchase_date,
+            dealer_external_id,
+        } => {
+            let customer = id_by_external(conn, "customers", tenant, customer_external_id)
+                .await?
+                .ok_or_else(|| missing("customer_external_id", "customer"))?;
+            let dealer = match dealer_external_id {
+                Some(d) => Some(
+                    id_by_external(conn, "customers", tenant, d)
+                        .await?
+                        .ok_or_else(|| missing("dealer_external_id", "dealer"))?,
+                ),
+                None => None,
+            };
+            let existing = id_by_external(conn, "assets", tenant, external_id).await?;
+            let sql = if existing.is_some() {
+                "UPDATE assets SET customer_id = $3, vin = $4, model = $5, plate = $6, purchase_date = $7, dealer_id = $8 \
+                 WHERE tenant_id = $1 AND external_id = $2"
+            } else {
+                "INSERT INTO assets (tenant_id, external_id, customer_id, vin, model, plate, purchase_date, dealer_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            };
+            sqlx::query(sql)
+                .bind(tenant.0)
+                .bind(external_id)
+                .bind(customer)
+                .bind(vin.as_str())
+                .bind(model.as_deref())
+                .bind(plate.as_deref())
+                .bind(purchase_date.as_deref())
+                .bind(dealer)
+                .execute(&mut *conn)
+                .await?;
+            Ok(if existing.is_some() {
+                ImportOutcome::Updated
+            } else {
+                ImportOutcome::Created
+            })
+        }
+        ImportRecord::Order {
+            external_id,
+            customer_external_id,
+            order_no,
+            product,
+            amount_cents,
+            ordered_on,
+            status,
+        } => {
+            let customer = id_by_external(conn, "customers", tenant, customer_external_id)
+                .await?
+                .ok_or_else(|| missing("customer_external_id", "customer"))?;
+            let existing = id_by_external(conn, "orders", tenant, external_id).await?;
+            let sql = if existing.is_some() {
+                "UPDATE orders SET customer_id = $3, order_no = $4, product = $5, amount_cents = $6, ordered_on = $7, status = $8 \
+                 WHERE tenant_id = $1 AND external_id = $2"
+            } else {
+                "INSERT INTO orders (tenant_id, external_id, customer_id, order_no, product, amount_cents, ordered_on, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            };
+            sqlx::query(sql)
+                .bind(tenant.0)
+                .bind(external_id)
+                .bind(customer)
+                .bind(order_no)
+                .bind(product.as_deref())
+                .bind(*amount_cents)
+                .bind(ordered_on.as_deref())
+                .bind(status.as_deref())
+                .execute(&mut *conn)
+                .await?;
+            Ok(if existing.is_some() {
+                ImportOutcome::Updated
+            } else {
+                ImportOutcome::Created
+            })
+        }
+        ImportRecord::ServiceRecord {
+            external_id,
+            vehicle_external_id,
+            station_external_id,
+            service_date,
+            kind,
+            mileage_km,
+            description,
+        } => {
+            let asset = id_by_external(conn, "assets", tenant, vehicle_external_id)
+                .await?
+                .ok_or_else(|| missing("vehicle_external_id", "vehicle"))?;
+            let station = match station_external_id {
+                Some(s) => Some(
+                    id_by_external(conn, "customers", tenant, s)
+                        .await?
+                        .ok_or_else(|| missing("station_external_id", "service station"))?,
+                ),
+                None => None,
+            };
+            let existing = id_by_external(conn, "service_records", tenant, external_id).await?;
+            let sql = if existing.is_some() {
+                "UPDATE service_records SET asset_id = $3, station_id = $4, service_date = $5, kind = $6, mileage_km = $7, description = $8 \
+                 WHERE tenant_id = $1 AND external_id = $2"
+            } else {
+                "INSERT INTO service_records (tenant_id, external_id, asset_id, station_id, service_date, kind, mileage_km, description) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            };
+            sqlx::query(sql)
+                .bind(tenant.0)
+                .bind(external_id)
+                .bind(asset)
+                .bind(station)
+                .bind(service_date)
+                .bind(kind)
+                .bind(*mileage_km)
+                .bind(description.as_deref())
+                .execute(&mut *conn)
+                .await?;
+            Ok(if existing.is_some() {
+                ImportOutcome::Updated
+            } else {
+                ImportOutcome::Created
+            })
+        }
+    }
+}
+
+/// Checks a customer id belongs to the tenant (used by cases).
+pub(crate) async fn customer_exists(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: CustomerId,
+) -> Result<()> {
+    exists(conn, "customers", tenant, id.0, "customer_id").await
+}

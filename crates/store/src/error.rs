@@ -1,0 +1,39 @@
+use domain::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The write would break a uniqueness rule (e.g. a username already taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// A reference to something that does not exist in this tenant.
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("{0}")]
+    Workflow(String),
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://USER@HOST/DB")]
+    UnknownScheme(String),
+    #[error("cannot open the database at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("migration {version} failed: {reason}")]
+    Migration { version: i64, reason: String },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: &str, reason: &str) -> Self {
+        StoreError::Invalid(FieldError::new(field, reason))
+    }
+
+    /// Unique-constraint violations become conflicts the caller can report.
+    pub(crate) fn from_unique(e: sqlx::Error, what: &str) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(what.to_string())
+            }
+            _ => StoreError::Db(e),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! One storage API over SQLite (embedded default) and PostgreSQL (scale-out).
+//!
+//! Queries are written once in the SQL both engines share (`$1` parameters,
+//! `RETURNING`, `ON CONFLICT`) and run through sqlx's runtime-chosen driver;
+//! the few places where the dialects differ ask [`Backend`]. Every query takes
+//! the tenant id and filters on it.
+
+mod cases;
+mod catalog;
+mod customers;
+mod db;
+mod error;
+mod events;
+mod migrate;
+mod reports;
+mod sql;
+mod tasks;
+mod users;
+
+pub use cases::CaseDetail;
+pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use reports::Summary;
+pub use tasks::TaskFilter;
+pub use users::{AuthUser, NewUser, TokenInfo};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub mod testing;

@@ -1,0 +1,137 @@
+//! JSON REST API under `/api/v1`. Every handler checks one permission and
+//! passes the caller's tenant to the store.
+
+mod admin;
+mod cases;
+mod customers;
+mod session;
+mod tasks;
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/auth/login", post(session::login))
+        .route("/api/v1/auth/logout", post(session::logout))
+        .route("/api/v1/me", get(session::me))
+        .route(
+            "/api/v1/tokens",
+            get(session::list_tokens).post(session::create_token),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(session::delete_token),
+        )
+        .route(
+            "/api/v1/customers",
+            get(customers::lookup).post(customers::create),
+        )
+        .route(
+            "/api/v1/customers/{id}",
+            get(customers::view).put(customers::update),
+        )
+        .route("/api/v1/customers/{id}/cases", get(customers::cases))
+        .route("/api/v1/organizations", get(customers::organizations))
+        .route("/api/v1/cases", get(cases::list).post(cases::create))
+        .route("/api/v1/cases/by-number/{number}", get(cases::by_number))
+        .route(
+            "/api/v1/cases/{id}",
+            get(cases::detail).patch(cases::update),
+        )
+        .route("/api/v1/cases/{id}/transitions", post(cases::transition))
+        .route(
+            "/api/v1/cases/{id}/interactions",
+            post(cases::add_interaction),
+        )
+        .route("/api/v1/cases/{id}/links", post(cases::link))
+        .route("/api/v1/cases/{id}/tasks", post(tasks::create))
+        .route("/api/v1/attachments/{sha256}", get(cases::attachment))
+        .route("/api/v1/tasks", get(tasks::list))
+        .route("/api/v1/tasks/{id}", get(tasks::get_one))
+        .route("/api/v1/tasks/{id}/answer", post(tasks::answer))
+        .route("/api/v1/tasks/{id}/return", post(tasks::send_back))
+        .route("/api/v1/users", get(admin::users).post(admin::create_user))
+        .route(
+            "/api/v1/users/{id}",
+            axum::routing::patch(admin::update_user),
+        )
+        .route("/api/v1/teams", get(admin::teams).post(admin::create_team))
+        .route(
+            "/api/v1/departments",
+            get(admin::departments).post(admin::create_department),
+        )
+        .route(
+            "/api/v1/categories",
+            get(admin::categories).post(admin::create_category),
+        )
+        .route(
+            "/api/v1/custom-fields",
+            get(admin::custom_fields).post(admin::create_custom_field),
+        )
+        .route("/api/v1/reports/summary", get(admin::summary))
+        .route("/api/v1/audit", get(admin::audit))
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+pub async fn no_route(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NoRoute.into_response()
+    } else {
+        crate::ui::not_found().await
+    }
+}
+
+/// A page of a list and the cursor that fetches the next one.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, limit: u32, id: impl Fn(&T) -> i64) -> Self {
+        let next_cursor = if items.len() as u32 >= limit {
+            items.last().map(|i| id(i).to_string())
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
+}
+
+pub fn limit(raw: Option<u32>) -> u32 {
+    raw.unwrap_or(50).clamp(1, 200)
+}
+
+pub fn cursor(raw: &Option<String>) -> Result<Option<i64>, ApiError> {
+    raw.as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse()
+                .map_err(|_| ApiError::field("cursor", "is not a cursor this API returned"))
+        })
+        .transpose()
+}

@@ -1,0 +1,48 @@
+//! HTTP edge: the JSON API under `/api/v1` (with its OpenAPI document) and
+//! the server-rendered UI, both over one [`store::Store`].
+
+mod api;
+pub mod auth;
+mod error;
+mod extract;
+mod input;
+mod ui;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+pub use error::ApiError;
+use std::net::SocketAddr;
+use store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Mark cookies `Secure` (when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// Request bodies above this are refused (imports of a day's dealer file fit).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .fallback(api::no_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
