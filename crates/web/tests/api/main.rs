@@ -1,0 +1,11 @@
+//! The API suite: a real server on port 0 over a fresh database, driven over
+//! HTTP. Every test runs on SQLite, and on PostgreSQL when
+//! CARECENTER_TEST_POSTGRES_URL is set.
+
+mod harness;
+
+mod authz;
+mod cases;
+mod customers;
+mod session;
+mod tasks;
