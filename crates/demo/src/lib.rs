@@ -65,6 +65,7 @@ struct Staff {
     logins: Vec<DemoLogin>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn staff(
     store: &Store,
     tenant: &Tenant,
@@ -475,7 +476,7 @@ async fn seed_fund(
             external_id: Some(format!("F{:06}", i + 1)),
             tier: Some(if high_value { "high_value" } else { "standard" }.into()),
             region: Some(region.to_string()),
-            branch: Some(format!("{city}")),
+            branch: Some(city.to_string()),
             tags: if high_value {
                 vec!["专属服务".into()]
             } else {
@@ -593,17 +594,13 @@ async fn cases(
         ) || rng.below(6) == 0;
         if needs_department {
             let (dept, _) = *rng.pick(&s.departments);
-            let task = store
-                .create_task(
-                    actor,
-                    id,
-                    dept,
-                    None,
-                    "请核实情况并在处理时限内答复客服中心。",
-                    None,
-                    later(1),
-                )
-                .await?;
+            let input = TaskInput {
+                department_id: dept,
+                assignee_id: None,
+                instructions: "请核实情况并在处理时限内答复客服中心。".into(),
+                deadline_at: None,
+            };
+            let task = store.create_task(actor, id, &input, later(1)).await?;
             let age_days = (now.as_second() - opened.as_second()) / 86_400;
             if age_days > 3 {
                 let (to, text) = if rng.below(5) == 0 {

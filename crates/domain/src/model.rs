@@ -290,6 +290,16 @@ pub struct DepartmentTask {
     pub settled_at: Option<Timestamp>,
 }
 
+/// Part of a case passed to a department; without a deadline the
+/// department's default handling time applies.
+#[derive(Debug, Clone)]
+pub struct TaskInput {
+    pub department_id: DepartmentId,
+    pub assignee_id: Option<UserId>,
+    pub instructions: String,
+    pub deadline_at: Option<Timestamp>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseEvent {
     pub id: i64,

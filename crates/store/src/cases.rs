@@ -617,7 +617,12 @@ impl Store {
 
     /// How many distinct files the tenant stores (attachments share them by content).
     pub async fn blob_count(&self, tenant: TenantId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE tenant_id = $1").bind(tenant.0).fetch_one(&self.pool).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Links two cases both ways.

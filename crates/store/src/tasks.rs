@@ -8,7 +8,7 @@ use crate::users::exists;
 use crate::{Result, StoreError};
 use domain::case::CaseNumber;
 use domain::ids::*;
-use domain::model::{Actor, DepartmentTask};
+use domain::model::{Actor, DepartmentTask, TaskInput};
 use domain::task::TaskStatus;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::any::AnyRow;
@@ -53,12 +53,15 @@ impl Store {
         &self,
         actor: Actor,
         case_id: CaseId,
-        department: DepartmentId,
-        assignee: Option<UserId>,
-        instructions: &str,
-        deadline: Option<Timestamp>,
+        input: &TaskInput,
         at: Timestamp,
     ) -> Result<TaskId> {
+        let (department, assignee, instructions, deadline) = (
+            input.department_id,
+            input.assignee_id,
+            input.instructions.as_str(),
+            input.deadline_at,
+        );
         let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;

@@ -55,13 +55,6 @@ pub fn instant(field: &str, s: &str, tenant: &Tenant) -> Result<Timestamp, Field
     date.to_zoned(tz).map(|z| z.timestamp()).map_err(|_| bad())
 }
 
-pub fn date(field: &str, s: &str) -> Result<String, FieldError> {
-    s.trim()
-        .parse::<jiff::civil::Date>()
-        .map(|d| d.to_string())
-        .map_err(|_| FieldError::new(field, "must be a date such as 2026-03-01"))
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {

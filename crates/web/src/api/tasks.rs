@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use domain::ids::*;
-use domain::model::DepartmentTask;
+use domain::model::{DepartmentTask, TaskInput};
 use domain::role::Permission;
 use domain::task::TaskStatus;
 use jiff::Timestamp;
@@ -41,17 +41,15 @@ pub async fn create(
     if deadline.is_some_and(|d| d <= now) {
         return Err(ApiError::field("deadline_at", "must be in the future"));
     }
+    let input = TaskInput {
+        department_id: DepartmentId(body.department_id),
+        assignee_id: body.assignee_id.map(UserId),
+        instructions,
+        deadline_at: deadline,
+    };
     let id = state
         .store
-        .create_task(
-            auth.actor(),
-            CaseId(case_id),
-            DepartmentId(body.department_id),
-            body.assignee_id.map(UserId),
-            &instructions,
-            deadline,
-            now,
-        )
+        .create_task(auth.actor(), CaseId(case_id), &input, now)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -4,7 +4,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn ids(page: &Value) -> Vec<i64> {
-    page["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -92,10 +97,22 @@ async fn case_numbers_are_sequential_per_tenant() {
         let a = app.login("a", Role::Agent).await;
         let b = app.login("b", Role::Agent).await;
         let body = json!({"type": "inquiry", "channel": "phone", "subject": "咨询"});
-        let a1 = a.create("/api/v1/cases", body.clone()).await["number"].as_str().unwrap().to_string();
-        let a2 = a.create("/api/v1/cases", body.clone()).await["number"].as_str().unwrap().to_string();
-        let b1 = b.create("/api/v1/cases", body.clone()).await["number"].as_str().unwrap().to_string();
-        assert!(a1.ends_with("-000001") && a2.ends_with("-000002") && b1.ends_with("-000001"), "{a1} {a2} {b1}");
+        let a1 = a.create("/api/v1/cases", body.clone()).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let a2 = a.create("/api/v1/cases", body.clone()).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let b1 = b.create("/api/v1/cases", body.clone()).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            a1.ends_with("-000001") && a2.ends_with("-000002") && b1.ends_with("-000001"),
+            "{a1} {a2} {b1}"
+        );
 
         // Concurrent creation never hands out a number twice.
         let mut handles = Vec::new();
@@ -105,9 +122,18 @@ async fn case_numbers_are_sequential_per_tenant() {
             let token = a.token.clone().unwrap();
             let body = body.clone();
             handles.push(tokio::spawn(async move {
-                let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), StatusCode::CREATED);
-                r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_string()
+                r.json::<Value>().await.unwrap()["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
             }));
         }
         let mut numbers = Vec::new();
@@ -240,29 +266,66 @@ async fn attachments_are_stored_once_and_related_cases_link_both_ways() {
     each_backend(|app| async move {
         let agent = app.login("a", Role::Agent).await;
         let body = json!({"type": "inquiry", "channel": "fax", "subject": "传真"});
-        let a = agent.create("/api/v1/cases", body.clone()).await["id"].as_i64().unwrap();
-        let b = agent.create("/api/v1/cases", body).await["id"].as_i64().unwrap();
+        let a = agent.create("/api/v1/cases", body.clone()).await["id"]
+            .as_i64()
+            .unwrap();
+        let b = agent.create("/api/v1/cases", body).await["id"]
+            .as_i64()
+            .unwrap();
         // "维修单" as UTF-8, base64.
-        let file = json!({"filename": "维修单.txt", "content_type": "text/plain", "data": "57u05L+u5Y2V"});
+        let file =
+            json!({"filename": "维修单.txt", "content_type": "text/plain", "data": "57u05L+u5Y2V"});
         for case in [a, b] {
             let i = agent
-                .create(&format!("/api/v1/cases/{case}/interactions"), json!({"kind": "fax", "body": "客户传真", "attachments": [file.clone()]}))
+                .create(
+                    &format!("/api/v1/cases/{case}/interactions"),
+                    json!({"kind": "fax", "body": "客户传真", "attachments": [file.clone()]}),
+                )
                 .await;
             assert_eq!(i["attachments"][0]["size"], 9);
         }
         let detail = agent.ok(&format!("/api/v1/cases/{a}")).await;
-        let sha = detail["interactions"][0]["attachments"][0]["sha256"].as_str().unwrap().to_string();
-        let resp = agent.http.get(format!("{}/api/v1/attachments/{sha}", agent.base)).bearer_auth(agent.token.as_ref().unwrap()).send().await.unwrap();
+        let sha = detail["interactions"][0]["attachments"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let resp = agent
+            .http
+            .get(format!("{}/api/v1/attachments/{sha}", agent.base))
+            .bearer_auth(agent.token.as_ref().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.text().await.unwrap(), "维修单");
         let blobs = app.store.blob_count(app.tenants["a"]).await.expect("count");
         assert_eq!(blobs, 1, "same content stored once");
         let other = app.login("b", Role::Agent).await;
-        assert_eq!(other.get(&format!("/api/v1/attachments/{sha}")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            other.get(&format!("/api/v1/attachments/{sha}")).await.0,
+            StatusCode::NOT_FOUND
+        );
 
-        assert_eq!(agent.post(&format!("/api/v1/cases/{a}/links"), json!({"related_id": b})).await.0, StatusCode::NO_CONTENT);
-        assert_eq!(agent.ok(&format!("/api/v1/cases/{b}")).await["related"][0]["id"], a);
-        let (status, body) = agent.post(&format!("/api/v1/cases/{a}/interactions"), json!({"body": "x", "attachments": [{"filename": "a", "data": "!!"}]})).await;
+        assert_eq!(
+            agent
+                .post(
+                    &format!("/api/v1/cases/{a}/links"),
+                    json!({"related_id": b})
+                )
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            agent.ok(&format!("/api/v1/cases/{b}")).await["related"][0]["id"],
+            a
+        );
+        let (status, body) = agent
+            .post(
+                &format!("/api/v1/cases/{a}/interactions"),
+                json!({"body": "x", "attachments": [{"filename": "a", "data": "!!"}]}),
+            )
+            .await;
         assert_field_error(status, &body, "attachments[0].data", "bad base64");
     })
     .await;

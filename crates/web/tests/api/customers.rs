@@ -66,7 +66,10 @@ async fn bad_customer_input_names_the_field() {
         let cases = [
             (json!({"phones": ["13800138000"]}), "name"),
             (json!({"name": "x", "phones": ["12345"]}), "phones[0]"),
-            (json!({"name": "x", "phones": ["13800138000", "abc"]}), "phones[1]"),
+            (
+                json!({"name": "x", "phones": ["13800138000", "abc"]}),
+                "phones[1]",
+            ),
             (json!({"name": "x", "emails": ["no-at-sign"]}), "emails[0]"),
             (json!({"name": "x", "kind": "alien"}), "kind"),
             (json!({"name": "x", "lat": 95.0, "lon": 10.0}), "lat"),

@@ -27,7 +27,14 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| web::auth::hash_password(PASSWORD).expect("hash"))
 }
 
-pub const ROLES: [Role; 6] = [Role::Admin, Role::Supervisor, Role::TeamLeader, Role::Agent, Role::DepartmentStaff, Role::ClientViewer];
+pub const ROLES: [Role; 6] = [
+    Role::Admin,
+    Role::Supervisor,
+    Role::TeamLeader,
+    Role::Agent,
+    Role::DepartmentStaff,
+    Role::ClientViewer,
+];
 
 /// Runs `test` once per configured backend, each on its own fresh server.
 pub async fn each_backend<F, Fut>(test: F)
@@ -50,12 +57,31 @@ impl App {
         let mut teams = HashMap::new();
         let mut categories = HashMap::new();
         for slug in ["a", "b"] {
-            let t = store.create_tenant(slug, &format!("Tenant {slug}"), "Asia/Shanghai", "CN", now).await.expect("tenant");
-            let actor = Actor { tenant_id: t.id, user_id: None, channel: None };
-            let dept = store.create_department(actor, "售后服务部", None, 48, now).await.expect("dept");
-            let dept2 = store.create_department(actor, "质量部", None, 72, now).await.expect("dept2");
-            let team = store.create_team(actor, "一组", None, now).await.expect("team");
-            let cat = store.create_category(actor, None, "咨询", now).await.expect("category");
+            let t = store
+                .create_tenant(slug, &format!("Tenant {slug}"), "Asia/Shanghai", "CN", now)
+                .await
+                .expect("tenant");
+            let actor = Actor {
+                tenant_id: t.id,
+                user_id: None,
+                channel: None,
+            };
+            let dept = store
+                .create_department(actor, "售后服务部", None, 48, now)
+                .await
+                .expect("dept");
+            let dept2 = store
+                .create_department(actor, "质量部", None, 72, now)
+                .await
+                .expect("dept2");
+            let team = store
+                .create_team(actor, "一组", None, now)
+                .await
+                .expect("team");
+            let cat = store
+                .create_category(actor, None, "咨询", now)
+                .await
+                .expect("category");
             for role in ROLES {
                 let user = NewUser {
                     username: format!("{slug}.{role}"),
@@ -68,15 +94,34 @@ impl App {
                 store.create_user(actor, &user, now).await.expect("user");
             }
             tenants.insert(slug, t.id);
-            departments.insert(if slug == "a" { "a.aftersales" } else { "b.aftersales" }, dept.id);
-            departments.insert(if slug == "a" { "a.quality" } else { "b.quality" }, dept2.id);
+            departments.insert(
+                if slug == "a" {
+                    "a.aftersales"
+                } else {
+                    "b.aftersales"
+                },
+                dept.id,
+            );
+            departments.insert(
+                if slug == "a" {
+                    "a.quality"
+                } else {
+                    "b.quality"
+                },
+                dept2.id,
+            );
             teams.insert(slug, team.id);
             categories.insert(slug, cat.id);
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = web::AppState { store: store.clone(), secure_cookies: false };
+        let state = web::AppState {
+            store: store.clone(),
+            secure_cookies: false,
+        };
         tokio::spawn(async move {
             web::serve(listener, state, async {
                 let _ = rx.await;
@@ -84,21 +129,52 @@ impl App {
             .await
             .expect("serve");
         });
-        App { backend, base, store, tenants, departments, teams, categories, _shutdown: tx }
+        App {
+            backend,
+            base,
+            store,
+            tenants,
+            departments,
+            teams,
+            categories,
+            _shutdown: tx,
+        }
     }
 
     /// A client logged in as `{tenant}.{role}` with a bearer token.
     pub async fn login(&self, tenant: &str, role: Role) -> Client {
         let anon = self.anon();
-        let (status, body) = anon.post("/api/v1/auth/login", json!({"username": format!("{tenant}.{role}"), "password": PASSWORD})).await;
-        assert_eq!(status, StatusCode::OK, "[{}] login {tenant}.{role}: {body}", self.backend);
+        let (status, body) = anon
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": format!("{tenant}.{role}"), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "[{}] login {tenant}.{role}: {body}",
+            self.backend
+        );
         let token = body["token"].as_str().expect("token").to_string();
         let user_id = body["user"]["id"].as_i64().expect("user id");
-        Client { base: self.base.clone(), token: Some(token), http: reqwest::Client::new(), user_id, backend: self.backend }
+        Client {
+            base: self.base.clone(),
+            token: Some(token),
+            http: reqwest::Client::new(),
+            user_id,
+            backend: self.backend,
+        }
     }
 
     pub fn anon(&self) -> Client {
-        Client { base: self.base.clone(), token: None, http: reqwest::Client::new(), user_id: 0, backend: self.backend }
+        Client {
+            base: self.base.clone(),
+            token: None,
+            http: reqwest::Client::new(),
+            user_id: 0,
+            backend: self.backend,
+        }
     }
 }
 
@@ -111,7 +187,12 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -122,7 +203,11 @@ impl Client {
         let resp = req.send().await.expect("request");
         let status = resp.status();
         let text = resp.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -141,7 +226,12 @@ impl Client {
     /// POST that must succeed with 201; returns the body.
     pub async fn create(&self, path: &str, body: Value) -> Value {
         let (status, v) = self.post(path, body).await;
-        assert_eq!(status, StatusCode::CREATED, "[{}] POST {path}: {v}", self.backend);
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "[{}] POST {path}: {v}",
+            self.backend
+        );
         v
     }
 
@@ -155,6 +245,12 @@ impl Client {
 /// Asserts a 422 that names `field`.
 pub fn assert_field_error(status: StatusCode, body: &Value, field: &str, ctx: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{ctx}: {body}");
-    let fields: Vec<&str> = body["fields"].as_array().map(|a| a.iter().filter_map(|f| f["field"].as_str()).collect()).unwrap_or_default();
-    assert!(fields.contains(&field), "{ctx}: expected an error on {field:?}, got {body}");
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        fields.contains(&field),
+        "{ctx}: expected an error on {field:?}, got {body}"
+    );
 }

@@ -9,8 +9,17 @@ async fn login_logout_and_api_tokens() {
         let anon = app.anon();
         assert_eq!(anon.get("/healthz").await.0, StatusCode::OK);
         assert_eq!(anon.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-        for (user, pw) in [("a.agent", "wrong-password"), ("nobody", PASSWORD), ("", "")] {
-            let (status, body) = anon.post("/api/v1/auth/login", json!({"username": user, "password": pw})).await;
+        for (user, pw) in [
+            ("a.agent", "wrong-password"),
+            ("nobody", PASSWORD),
+            ("", ""),
+        ] {
+            let (status, body) = anon
+                .post(
+                    "/api/v1/auth/login",
+                    json!({"username": user, "password": pw}),
+                )
+                .await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{user}: {body}");
         }
 
@@ -20,20 +29,40 @@ async fn login_logout_and_api_tokens() {
         assert_eq!(me["tenant"]["slug"], "a");
 
         // An API token works as a bearer token until revoked.
-        let t = agent.create("/api/v1/tokens", json!({"name": "crm sync"})).await;
+        let t = agent
+            .create("/api/v1/tokens", json!({"name": "crm sync"}))
+            .await;
         let mut integration = app.anon();
         integration.token = Some(t["token"].as_str().unwrap().to_string());
-        assert_eq!(integration.ok("/api/v1/me").await["user"]["username"], "a.agent");
+        assert_eq!(
+            integration.ok("/api/v1/me").await["user"]["username"],
+            "a.agent"
+        );
         let listed = agent.ok("/api/v1/tokens").await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
-        assert!(listed["items"][0].get("token").is_none(), "the secret is shown only once");
+        assert!(
+            listed["items"][0].get("token").is_none(),
+            "the secret is shown only once"
+        );
         let id = t["id"].as_i64().unwrap();
-        let (status, _) = agent.call(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), None).await;
+        let (status, _) = agent
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/tokens/{id}"),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(integration.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            integration.get("/api/v1/me").await.0,
+            StatusCode::UNAUTHORIZED
+        );
 
         // Logging out ends the session.
-        assert_eq!(agent.post("/api/v1/auth/logout", json!({})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            agent.post("/api/v1/auth/logout", json!({})).await.0,
+            StatusCode::NO_CONTENT
+        );
         assert_eq!(agent.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     })
     .await;
@@ -44,21 +73,53 @@ async fn deactivated_users_and_password_resets_end_sessions() {
     each_backend(|app| async move {
         let admin = app.login("a", Role::Admin).await;
         let agent = app.login("a", Role::Agent).await;
-        let (status, body) = admin.patch(&format!("/api/v1/users/{}", agent.user_id), json!({"active": false})).await;
+        let (status, body) = admin
+            .patch(
+                &format!("/api/v1/users/{}", agent.user_id),
+                json!({"active": false}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(agent.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-        let (status, _) = app.anon().post("/api/v1/auth/login", json!({"username": "a.agent", "password": PASSWORD})).await;
+        let (status, _) = app
+            .anon()
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "a.agent", "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
         let lead = app.login("a", Role::TeamLeader).await;
-        admin.patch(&format!("/api/v1/users/{}", lead.user_id), json!({"password": "a-new-password"})).await;
+        admin
+            .patch(
+                &format!("/api/v1/users/{}", lead.user_id),
+                json!({"password": "a-new-password"}),
+            )
+            .await;
         assert_eq!(lead.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-        let (status, _) = app.anon().post("/api/v1/auth/login", json!({"username": "a.team_leader", "password": "a-new-password"})).await;
+        let (status, _) = app
+            .anon()
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "a.team_leader", "password": "a-new-password"}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
 
-        let (status, body) = admin.patch(&format!("/api/v1/users/{}", admin.user_id), json!({"active": false})).await;
+        let (status, body) = admin
+            .patch(
+                &format!("/api/v1/users/{}", admin.user_id),
+                json!({"active": false}),
+            )
+            .await;
         assert_field_error(status, &body, "active", "self-deactivation");
-        let (status, body) = admin.patch(&format!("/api/v1/users/{}", lead.user_id), json!({"password": "short"})).await;
+        let (status, body) = admin
+            .patch(
+                &format!("/api/v1/users/{}", lead.user_id),
+                json!({"password": "short"}),
+            )
+            .await;
         assert_field_error(status, &body, "password", "short password");
     })
     .await;
