@@ -1,11 +1,11 @@
 //! JSON REST API under `/api/v1`. Every handler checks one permission and
 //! passes the caller's tenant to the store.
 
-mod admin;
-mod cases;
-mod customers;
-mod session;
-mod tasks;
+pub(crate) mod admin;
+pub(crate) mod cases;
+pub(crate) mod customers;
+pub(crate) mod session;
+pub(crate) mod tasks;
 
 use crate::AppState;
 use crate::error::ApiError;

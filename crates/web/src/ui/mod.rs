@@ -1,12 +1,238 @@
+//! Server-rendered pages: templates compiled in, assets embedded, forms posted
+//! with a per-session anti-forgery token.
+
+mod i18n;
+mod pages;
+
 use crate::AppState;
+use crate::auth::{Auth, cookie};
+use crate::error::ApiError;
+use askama::Template;
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::model::{Tenant, User};
+use domain::role::Permission;
+pub use i18n::{Lang, Tr};
+use jiff::Timestamp;
+
+pub const LANG_COOKIE: &str = "cc_lang";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang", get(pages::switch_lang))
+        .route("/cases", get(pages::cases))
+        .route(
+            "/cases/new",
+            get(pages::new_case_form).post(pages::new_case),
+        )
+        .route("/cases/{id}", get(pages::case))
+        .route("/cases/{id}/interactions", post(pages::add_interaction))
+        .route("/cases/{id}/transition", post(pages::transition))
+        .route("/cases/{id}/take", post(pages::take))
+        .route("/cases/{id}/tasks", post(pages::pass_to_department))
+        .route("/customers", get(pages::customers))
+        .route("/customers/{id}", get(pages::customer))
+        .route("/tasks", get(pages::tasks))
+        .route("/tasks/{id}/settle", post(pages::settle_task))
+        .route("/reports", get(pages::reports))
+        .route("/assets/{file}", get(asset))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "app.css" => (
+            include_str!("../../assets/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.js" => (
+            include_str!("../../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The language of this request: the user's choice (cookie), else the browser's.
+pub struct UiLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(l) = cookie(parts, LANG_COOKIE).and_then(Lang::from_code) {
+            return Ok(UiLang(l));
+        }
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(UiLang(Lang::from_accept(accept)))
+    }
+}
+
+/// A signed-in browser user; anyone else is sent to the login page.
+pub struct UiAuth(pub Auth, pub Lang, pub String);
+
+impl FromRequestParts<AppState> for UiAuth {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let UiLang(lang) = UiLang::from_request_parts(parts, state)
+            .await
+            .unwrap_or(UiLang(Lang::En));
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        match Auth::from_request_parts(parts, state).await {
+            Ok(a) if a.csrf.is_some() => Ok(UiAuth(a, lang, path)),
+            Ok(_) | Err(ApiError::Unauthorized) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(error_page(&Chrome::anonymous(lang, "/"), e)),
+        }
+    }
+}
+
+/// What every page's frame needs.
+pub struct Chrome {
+    pub t: Tr,
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub path: String,
+    pub user: Option<User>,
+    pub tenant_name: String,
+    pub tenant: Option<Tenant>,
+    pub csrf: String,
+    pub section: &'static str,
+    pub error: Option<String>,
+    pub can_cases: bool,
+    pub can_work: bool,
+    pub can_assign: bool,
+    pub can_tasks: bool,
+    pub can_answer: bool,
+    pub can_reports: bool,
+}
+
+impl Chrome {
+    pub fn anonymous(lang: Lang, path: &str) -> Chrome {
+        Chrome {
+            t: Tr(lang),
+            lang: lang.code(),
+            other_lang: lang.other().code(),
+            path: encode(path),
+            user: None,
+            tenant_name: String::new(),
+            tenant: None,
+            csrf: String::new(),
+            section: "",
+            error: None,
+            can_cases: false,
+            can_work: false,
+            can_assign: false,
+            can_tasks: false,
+            can_answer: false,
+            can_reports: false,
+        }
+    }
+
+    pub fn new(ui: &UiAuth, section: &'static str) -> Chrome {
+        let UiAuth(auth, lang, path) = ui;
+        let role = auth.user.role;
+        Chrome {
+            user: Some(auth.user.clone()),
+            tenant_name: auth.tenant.name.clone(),
+            tenant: Some(auth.tenant.clone()),
+            csrf: auth.csrf.clone().unwrap_or_default(),
+            section,
+            can_cases: role.allows(Permission::ReadCases),
+            can_work: role.allows(Permission::WorkCases),
+            can_assign: role.allows(Permission::AssignTasks),
+            can_tasks: role.allows(Permission::ReadTasks),
+            can_answer: role.allows(Permission::AnswerTasks),
+            can_reports: role.allows(Permission::ViewReports),
+            ..Chrome::anonymous(*lang, path)
+        }
+    }
+
+    pub fn with_error(mut self, e: Option<String>) -> Chrome {
+        self.error = e.filter(|e| !e.is_empty());
+        self
+    }
+
+    /// A time as the tenant's clock shows it.
+    pub fn time(&self, t: Timestamp) -> String {
+        let tz = self
+            .tenant
+            .as_ref()
+            .and_then(|t| jiff::tz::TimeZone::get(&t.timezone).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    c: &'a Chrome,
+    message: String,
+}
+
+/// An error as a page in the user's language.
+pub fn error_page(c: &Chrome, e: ApiError) -> Response {
+    let message = match &e {
+        ApiError::NotFound | ApiError::NoRoute => c.t.get("error.not_found").into_owned(),
+        ApiError::Forbidden => c.t.get("error.forbidden").into_owned(),
+        ApiError::Internal(_) => "internal error".to_string(),
+        other => other.message(),
+    };
+    let status = e.status();
+    if let ApiError::Internal(detail) = &e {
+        tracing::error!(%detail, "page failed");
+    }
+    let mut resp = render(&ErrorPage { c, message });
+    *resp.status_mut() = status;
+    resp
 }
 
 pub async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html("<h1>404</h1>")).into_response()
+    error_page(&Chrome::anonymous(Lang::En, "/"), ApiError::NotFound)
+}
+
+/// Percent-encoding for a value placed in a URL.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod authz;
+mod browser;
 mod cases;
 mod customers;
 mod session;

@@ -1,0 +1,333 @@
+//! The UI's two languages. Chinese wording follows the glossary in DOMAIN.md.
+
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh-CN" | "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// The first of zh/en in an Accept-Language header; English when neither.
+    pub fn from_accept(header: &str) -> Lang {
+        for part in header.split(',') {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                return Lang::Zh;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::En
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        }
+    }
+}
+
+/// (key, English, 中文)
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("app", "carecenter", "客户服务中心"),
+    ("lang.name", "English", "中文"),
+    ("lang.switch", "中文", "English"),
+    ("nav.cases", "Cases", "工单"),
+    ("nav.customers", "Customers", "客户"),
+    ("nav.new_case", "New case", "新建工单"),
+    ("nav.tasks", "Department tasks", "部门工单"),
+    ("nav.reports", "Reports", "报表"),
+    ("nav.logout", "Log out", "退出"),
+    ("login.title", "Log in", "登录"),
+    ("login.username", "Username", "用户名"),
+    ("login.password", "Password", "密码"),
+    ("login.submit", "Log in", "登录"),
+    (
+        "login.failed",
+        "Wrong username or password.",
+        "用户名或密码错误。",
+    ),
+    ("filter", "Filter", "筛选"),
+    ("filter.all", "All", "全部"),
+    ("filter.mine", "Mine", "我的"),
+    ("filter.active", "Active", "处理中"),
+    ("next_page", "Next page", "下一页"),
+    ("first_page", "First page", "第一页"),
+    ("none", "Nothing here.", "暂无数据。"),
+    ("case", "Case", "工单"),
+    ("case.number", "Number", "工单号"),
+    ("case.subject", "Subject", "主题"),
+    ("case.description", "Description", "描述"),
+    ("case.type", "Type", "类型"),
+    ("case.channel", "Channel", "渠道"),
+    ("case.priority", "Priority", "优先级"),
+    ("case.status", "Status", "状态"),
+    ("case.customer", "Customer", "客户"),
+    ("case.category", "Category", "分类"),
+    ("case.assignee", "Assignee", "处理人"),
+    ("case.team", "Team", "班组"),
+    ("case.created", "Opened", "创建时间"),
+    ("case.updated", "Updated", "更新时间"),
+    ("case.take", "Take it", "我来处理"),
+    ("case.timeline", "Timeline", "处理记录"),
+    ("case.add", "Add to timeline", "添加记录"),
+    ("case.body", "Text", "内容"),
+    ("case.save", "Save", "保存"),
+    ("case.create", "Open case", "创建工单"),
+    ("case.no_customer", "No customer yet", "未关联客户"),
+    ("case.first_contact", "What the customer said", "客户诉求"),
+    ("case.related", "Related cases", "关联工单"),
+    ("task.title", "Department tasks", "部门工单"),
+    ("task.pass", "Pass to a department", "转派部门"),
+    ("task.department", "Department", "部门"),
+    ("task.instructions", "Instructions", "处理要求"),
+    ("task.deadline", "Handling deadline", "处理时限"),
+    (
+        "task.deadline_hint",
+        "empty: the department's default",
+        "留空：使用部门默认时限",
+    ),
+    ("task.answer", "Answer", "答复"),
+    ("task.return", "Send back", "退回"),
+    ("task.reply", "Answer or reason", "答复或退回原因"),
+    ("task.case", "Case", "工单"),
+    ("task.status", "Status", "状态"),
+    ("task.overdue", "overdue", "已超时"),
+    ("customer.search", "Find a customer", "查找客户"),
+    (
+        "customer.search_hint",
+        "Phone in any writing, e-mail, VIN, account or name",
+        "电话（任意写法）、邮箱、VIN、账号或姓名",
+    ),
+    ("customer.search_button", "Search", "搜索"),
+    ("customer.name", "Name", "姓名"),
+    ("customer.kind", "Kind", "类型"),
+    ("customer.phones", "Phones", "电话"),
+    ("customer.emails", "E-mails", "邮箱"),
+    ("customer.accounts", "Accounts", "账号"),
+    ("customer.tier", "Tier", "客户等级"),
+    ("customer.region", "Region", "区域"),
+    ("customer.branch", "Branch", "分公司"),
+    ("customer.address", "Address", "地址"),
+    ("customer.tags", "Tags", "标签"),
+    ("customer.vehicles", "Vehicles", "车辆"),
+    ("customer.orders", "Orders", "订单"),
+    ("customer.service", "Service history", "维修保养记录"),
+    ("customer.cases", "Cases", "历史工单"),
+    (
+        "customer.new_case",
+        "New case for this customer",
+        "为该客户新建工单",
+    ),
+    ("customer.not_found", "No customer found.", "未找到客户。"),
+    ("vehicle.vin", "VIN", "VIN 码"),
+    ("vehicle.model", "Model", "车型"),
+    ("vehicle.plate", "Plate", "车牌"),
+    ("vehicle.purchased", "Purchased", "购车日期"),
+    ("vehicle.dealer", "Dealer", "经销商"),
+    ("order.no", "Order", "订单号"),
+    ("order.product", "Product", "产品"),
+    ("order.date", "Date", "日期"),
+    ("service.station", "Service station", "服务站"),
+    ("service.kind", "Work", "项目"),
+    ("service.mileage", "Mileage (km)", "里程（公里）"),
+    ("report.title", "Summary", "汇总"),
+    ("report.period", "Period", "统计区间"),
+    ("report.opened", "Cases opened", "新建工单"),
+    ("report.by_type", "By type", "按类型"),
+    ("report.by_channel", "By channel", "按渠道"),
+    ("report.by_status", "By status", "按状态"),
+    (
+        "report.open_tasks",
+        "Open department tasks",
+        "未完成部门工单",
+    ),
+    (
+        "report.overdue_tasks",
+        "Overdue department tasks",
+        "超时部门工单",
+    ),
+    ("report.from", "From", "开始"),
+    ("report.to", "To", "结束"),
+    ("error.title", "Something is wrong", "出错了"),
+    (
+        "error.not_found",
+        "This page or record does not exist.",
+        "页面或记录不存在。",
+    ),
+    (
+        "error.forbidden",
+        "Your role may not open this page.",
+        "您的角色无权访问此页面。",
+    ),
+    ("error.back", "Back", "返回"),
+    ("type.inquiry", "Inquiry", "咨询"),
+    ("type.complaint", "Complaint", "投诉"),
+    ("type.follow_up", "Follow-up", "回访"),
+    ("type.rescue", "Rescue", "救援"),
+    ("type.repair_dispatch", "Repair dispatch", "维修派单"),
+    ("type.feedback", "Feedback", "信息反馈"),
+    ("type.sales_lead", "Sales lead", "销售线索"),
+    ("type.other", "Other", "其他"),
+    ("channel.phone", "Phone", "电话"),
+    ("channel.email", "E-mail", "电子邮件"),
+    ("channel.web", "Web form", "网站留言"),
+    ("channel.walk_in", "Walk-in", "来访"),
+    ("channel.fax", "Fax", "传真"),
+    ("channel.letter", "Letter", "信函"),
+    ("channel.sms", "SMS", "短信"),
+    ("channel.chat", "Chat", "在线聊天"),
+    ("channel.other", "Other", "其他"),
+    ("priority.low", "Low", "低"),
+    ("priority.normal", "Normal", "普通"),
+    ("priority.high", "High", "高"),
+    ("priority.urgent", "Urgent", "紧急"),
+    ("status.new", "New", "新建"),
+    ("status.open", "Open", "处理中"),
+    (
+        "status.pending_customer",
+        "Waiting for customer",
+        "待客户回复",
+    ),
+    ("status.pending_department", "With department", "部门处理中"),
+    ("status.resolved", "Resolved", "已解决"),
+    ("status.closed", "Closed", "已关闭"),
+    ("action.open", "Start work", "开始处理"),
+    ("action.wait_for_customer", "Wait for customer", "等待客户"),
+    ("action.resume", "Resume", "继续处理"),
+    ("action.resolve", "Resolve", "解决"),
+    ("action.close", "Close", "关闭"),
+    ("action.reopen", "Reopen", "重新打开"),
+    ("kind.call", "Call", "通话"),
+    ("kind.email", "E-mail", "邮件"),
+    ("kind.web_form", "Web form", "网站留言"),
+    ("kind.fax", "Fax", "传真"),
+    ("kind.letter", "Letter", "信函"),
+    ("kind.sms", "SMS", "短信"),
+    ("kind.chat", "Chat", "聊天"),
+    ("kind.visit", "Visit", "来访"),
+    ("kind.note", "Internal note", "内部备注"),
+    ("direction.inbound", "from customer", "客户来"),
+    ("direction.outbound", "to customer", "致客户"),
+    ("direction.internal", "internal", "内部"),
+    ("event.created", "Case opened", "创建工单"),
+    ("event.status", "Status changed", "状态变更"),
+    ("event.updated", "Case changed", "工单修改"),
+    ("event.interaction", "Contact recorded", "记录联系"),
+    ("event.linked", "Related case linked", "关联工单"),
+    ("event.task_created", "Passed to a department", "转派部门"),
+    ("event.task_answered", "Department answered", "部门已答复"),
+    (
+        "event.task_returned",
+        "Department sent it back",
+        "部门已退回",
+    ),
+    ("taskstatus.open", "Open", "处理中"),
+    ("taskstatus.answered", "Answered", "已答复"),
+    ("taskstatus.returned", "Returned", "已退回"),
+    ("kind.person", "Person", "个人"),
+    ("kind.company", "Company", "企业"),
+    ("kind.dealer", "Dealer", "经销商"),
+    ("kind.service_station", "Service station", "服务站"),
+    ("role.admin", "Administrator", "管理员"),
+    ("role.supervisor", "Supervisor", "主管"),
+    ("role.team_leader", "Team leader", "班长"),
+    ("role.agent", "Agent", "坐席"),
+    ("role.department_staff", "Department staff", "部门人员"),
+    ("role.client_viewer", "Client viewer", "委托方查看"),
+];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The text for `key`; the key itself when missing, so a gap shows instead of hiding.
+    pub fn get(&self, key: &str) -> Cow<'static, str> {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, zh)) => Cow::Borrowed(match self.0 {
+                Lang::En => en,
+                Lang::Zh => zh,
+            }),
+            None => Cow::Owned(key.to_string()),
+        }
+    }
+
+    /// `prefix.value`, e.g. `("status", "open")`.
+    pub fn of(&self, prefix: &str, value: impl std::fmt::Display) -> Cow<'static, str> {
+        self.get(&format!("{prefix}.{value}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::case::*;
+
+    #[test]
+    fn every_vocabulary_value_is_translated() {
+        let keys: Vec<String> = CaseType::ALL
+            .iter()
+            .map(|v| format!("type.{v}"))
+            .chain(Channel::ALL.iter().map(|v| format!("channel.{v}")))
+            .chain(Priority::ALL.iter().map(|v| format!("priority.{v}")))
+            .chain(CaseStatus::ALL.iter().map(|v| format!("status.{v}")))
+            .chain(CaseAction::ALL.iter().map(|v| format!("action.{v}")))
+            .chain(InteractionKind::ALL.iter().map(|v| format!("kind.{v}")))
+            .chain(domain::role::Role::ALL.iter().map(|v| format!("role.{v}")))
+            .chain(
+                domain::task::TaskStatus::ALL
+                    .iter()
+                    .map(|v| format!("taskstatus.{v}")),
+            )
+            .collect();
+        for k in keys {
+            assert!(
+                TEXTS.iter().any(|(key, _, _)| *key == k),
+                "missing translation {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_unique_and_both_languages_filled() {
+        for (i, (k, en, zh)) in TEXTS.iter().enumerate() {
+            assert!(!en.is_empty() && !zh.is_empty(), "{k}");
+            assert!(
+                !TEXTS[i + 1..].iter().any(|(k2, _, _)| k2 == k),
+                "duplicate key {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn browser_language() {
+        assert_eq!(Lang::from_accept("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::from_accept("en-US,en;q=0.9,zh;q=0.8"), Lang::En);
+        assert_eq!(Lang::from_accept("de-DE"), Lang::En);
+        assert_eq!(Tr(Lang::Zh).get("type.complaint"), "投诉");
+    }
+}

@@ -1,0 +1,901 @@
+// Handlers answer with a finished page either way; boxing the error page would only add noise.
+#![allow(clippy::result_large_err)]
+
+use super::{Chrome, LANG_COOKIE, Lang, UiAuth, UiLang, encode, error_page, render};
+use crate::AppState;
+use crate::api::cases::ListQuery;
+use crate::api::customers::{LookupQuery, lookup_from};
+use crate::api::session::{session_cookie, start_session};
+use crate::api::tasks::{TaskQuery, task_filter, visible};
+use crate::api::{admin, limit};
+use crate::auth::{Auth, SESSION_HOURS};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::input::{CaseBody, InteractionBody};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::case::*;
+use domain::ids::*;
+use domain::model::*;
+use domain::role::Permission;
+use domain::task::TaskStatus;
+use jiff::Timestamp;
+use serde::Deserialize;
+use store::CustomerView;
+
+type Page = Result<Response, Response>;
+
+/// Turns an API error into this page's error response.
+fn or_page<T>(c: &Chrome, r: Result<T, impl Into<ApiError>>) -> Result<T, Response> {
+    r.map_err(|e| error_page(c, e.into()))
+}
+
+fn csrf_ok(auth: &Auth, given: Option<&str>) -> Result<(), ApiError> {
+    match (&auth.csrf, given) {
+        (Some(want), Some(got)) if want == got => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    parts: axum::http::request::Parts,
+) -> Response {
+    let _ = lang;
+    let mut parts = parts;
+    match <Auth as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    {
+        Ok(a) => Redirect::to(a.user.role.home()).into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    username: String,
+}
+
+pub async fn login_form(UiLang(lang): UiLang) -> Response {
+    render(&LoginPage {
+        c: Chrome::anonymous(lang, "/login"),
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    match start_session(&state, &f.username, &f.password).await {
+        Ok((user, token)) => {
+            let cookie = session_cookie(&state, &token, SESSION_HOURS * 3600);
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(user.role.home()),
+            )
+                .into_response()
+        }
+        Err(ApiError::Unauthorized) => {
+            let c = Chrome::anonymous(lang, "/login")
+                .with_error(Some(super::Tr(lang).get("login.failed").into_owned()));
+            let mut resp = render(&LoginPage {
+                c,
+                username: f.username,
+            });
+            *resp.status_mut() = StatusCode::UNAUTHORIZED;
+            resp
+        }
+        Err(e) => error_page(&Chrome::anonymous(lang, "/login"), e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+pub async fn logout(State(state): State<AppState>, ui: UiAuth, Form(f): Form<CsrfForm>) -> Page {
+    let c = Chrome::new(&ui, "");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    or_page(
+        &c,
+        state.store.delete_token(&ui.0.user, ui.0.token_id).await,
+    )?;
+    Ok((
+        [(header::SET_COOKIE, session_cookie(&state, "", 0))],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    to: String,
+    back: Option<String>,
+}
+
+pub async fn switch_lang(axum::extract::Query(q): axum::extract::Query<LangQuery>) -> Response {
+    let lang = Lang::from_code(&q.to).unwrap_or(Lang::En);
+    // Only a path on this site, so the switch cannot be used to send people elsewhere.
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+pub struct CaseRow {
+    pub id: i64,
+    pub number: String,
+    pub subject: String,
+    pub customer: String,
+    pub case_type: CaseType,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub status: CaseStatus,
+    pub assignee: String,
+    pub updated: String,
+}
+
+fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
+    items
+        .iter()
+        .map(|s| CaseRow {
+            id: s.id.0,
+            number: s.number.to_string(),
+            subject: s.subject.clone(),
+            customer: s.customer_name.clone().unwrap_or_default(),
+            case_type: s.case_type,
+            channel: s.channel,
+            priority: s.priority,
+            status: s.status,
+            assignee: s.assignee_name.clone().unwrap_or_else(|| "—".into()),
+            updated: c.time(s.updated_at),
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseListForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default, rename = "type")]
+    case_type: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    c: Chrome,
+    f: CaseListForm,
+    rows: Vec<CaseRow>,
+    statuses: &'static [CaseStatus],
+    types: &'static [CaseType],
+    channels: &'static [Channel],
+    next_url: Option<String>,
+    first_url: String,
+}
+
+pub async fn cases(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Query(f): Query<CaseListForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, ui.0.need(Permission::ReadCases))?;
+    if !f.number.trim().is_empty() {
+        let n = or_page(&c, CaseNumber::parse(&f.number))?;
+        let id = or_page(&c, state.store.case_by_number(ui.0.tenant.id, n).await)?;
+        return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+    }
+    let q = ListQuery {
+        status: Some(f.status.clone()),
+        case_type: Some(f.case_type.clone()),
+        channel: Some(f.channel.clone()),
+        assignee: Some(f.assignee.clone()),
+        cursor: Some(f.cursor.clone()),
+        limit: Some(50),
+        ..Default::default()
+    };
+    let filter = or_page(&c, q.filter(&ui.0))?;
+    let items = or_page(&c, state.store.list_cases(ui.0.tenant.id, &filter).await)?;
+    let base = format!(
+        "/cases?status={}&type={}&channel={}&assignee={}",
+        encode(&f.status),
+        encode(&f.case_type),
+        encode(&f.channel),
+        encode(&f.assignee)
+    );
+    let next_url = (items.len() as u32 >= filter.limit)
+        .then(|| items.last().map(|l| format!("{base}&cursor={}", l.id)))
+        .flatten();
+    let rows = case_rows(&c, &items);
+    Ok(render(&CasesPage {
+        c,
+        f,
+        rows,
+        statuses: CaseStatus::ALL,
+        types: CaseType::ALL,
+        channels: Channel::ALL,
+        next_url,
+        first_url: base,
+    }))
+}
+
+pub struct TimelineItem {
+    pub at: String,
+    pub sort: Timestamp,
+    pub class: String,
+    pub title: String,
+    pub who: String,
+    pub body: String,
+    pub files: Vec<(String, String)>,
+}
+
+pub struct TaskView {
+    pub department_name: String,
+    pub id: i64,
+    pub case_number: String,
+    pub case_subject: String,
+    pub status: TaskStatus,
+    pub open: bool,
+    pub deadline: String,
+    pub overdue: bool,
+    pub instructions: String,
+    pub answer: Option<String>,
+}
+
+fn task_views(c: &Chrome, tasks: &[DepartmentTask]) -> Vec<TaskView> {
+    let now = Timestamp::now();
+    tasks
+        .iter()
+        .map(|t| TaskView {
+            department_name: t.department_name.clone(),
+            id: t.id.0,
+            case_number: t.case_number.to_string(),
+            case_subject: t.case_subject.clone(),
+            status: t.status,
+            open: t.status == TaskStatus::Open,
+            deadline: c.time(t.deadline_at),
+            overdue: t.status == TaskStatus::Open && t.deadline_at < now,
+            instructions: t.instructions.clone(),
+            answer: t.answer.clone(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: Chrome,
+    case: CaseSummary,
+    description: String,
+    created: String,
+    customer: Option<Customer>,
+    assignee: String,
+    mine: bool,
+    category: String,
+    timeline: Vec<TimelineItem>,
+    kinds: &'static [InteractionKind],
+    actions: Vec<CaseAction>,
+    tasks: Vec<TaskView>,
+    departments: Vec<Department>,
+    related: Vec<CaseRow>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ErrorQuery {
+    error: Option<String>,
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Query(q): Query<ErrorQuery>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases").with_error(q.error);
+    or_page(&c, ui.0.need(Permission::ReadCases))?;
+    let tenant = ui.0.tenant.id;
+    let d = or_page(&c, state.store.case_detail(tenant, CaseId(id)).await)?;
+    let customer = match d.case.summary.customer_id {
+        Some(cid) => Some(or_page(&c, state.store.customer(tenant, cid).await)?),
+        None => None,
+    };
+    let categories = or_page(&c, state.store.categories(tenant).await)?;
+    let category = d
+        .case
+        .summary
+        .category_id
+        .and_then(|id| categories.iter().find(|x| x.id == id))
+        .map(|x| x.name.clone())
+        .unwrap_or_default();
+    let departments = or_page(&c, state.store.departments(tenant).await)?;
+    let mut timeline: Vec<TimelineItem> = d
+        .interactions
+        .iter()
+        .map(|i| TimelineItem {
+            at: c.time(i.started_at),
+            sort: i.started_at,
+            class: i.kind.to_string(),
+            title: format!(
+                "{} ({})",
+                c.t.of("kind", i.kind),
+                c.t.of("direction", i.direction)
+            ),
+            who: i.author_name.clone().unwrap_or_default(),
+            body: i.body.clone(),
+            files: i
+                .attachments
+                .iter()
+                .map(|a| (a.sha256.clone(), a.filename.clone()))
+                .collect(),
+        })
+        .collect();
+    for e in d.events.iter().filter(|e| e.kind != "interaction") {
+        let body = match e.kind.as_str() {
+            "status" => format!(
+                "{} → {}",
+                c.t.of("status", e.data.get("from").map_or("", |s| s.as_str())),
+                c.t.of("status", e.data.get("to").map_or("", |s| s.as_str()))
+            ),
+            "task_answered" | "task_returned" => e.data.get("text").cloned().unwrap_or_default(),
+            "task_created" => e.data.get("instructions").cloned().unwrap_or_default(),
+            "updated" => e
+                .data
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => String::new(),
+        };
+        timeline.push(TimelineItem {
+            at: c.time(e.at),
+            sort: e.at,
+            class: "event".into(),
+            title: c.t.of("event", &e.kind).into_owned(),
+            who: e.actor_name.clone().unwrap_or_default(),
+            body,
+            files: Vec::new(),
+        });
+    }
+    timeline.sort_by_key(|i| i.sort);
+    let s = d.case.summary.clone();
+    Ok(render(&CasePage {
+        created: c.time(s.created_at),
+        assignee: s.assignee_name.clone().unwrap_or_else(|| "—".into()),
+        mine: s.assignee_id == Some(ui.0.user.id),
+        actions: s.status.actions(),
+        tasks: task_views(&c, &d.tasks),
+        related: case_rows(&c, &d.case.related),
+        description: d.case.description.clone(),
+        case: s,
+        customer,
+        category,
+        timeline,
+        kinds: InteractionKind::ALL,
+        departments,
+        c,
+    }))
+}
+
+/// After a form on the case page: back to it, with the error if there was one.
+fn back_to_case(id: i64, r: Result<(), ApiError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e @ (ApiError::NotFound | ApiError::Forbidden | ApiError::Internal(_))) => {
+            e.into_response()
+        }
+        Err(e) => {
+            Redirect::to(&format!("/cases/{id}?error={}", encode(&e.message()))).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InteractionForm {
+    csrf: Option<String>,
+    kind: Option<String>,
+    body: Option<String>,
+}
+
+pub async fn add_interaction(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<InteractionForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let now = Timestamp::now();
+        let body = InteractionBody {
+            kind: f.kind,
+            body: f.body,
+            ..Default::default()
+        };
+        let input = body.parse(&ui.0.tenant, now)?;
+        state
+            .store
+            .add_interaction(ui.0.actor(), CaseId(id), &input, now)
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    csrf: Option<String>,
+    action: String,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<TransitionForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let action = CaseAction::parse(&f.action)?;
+        state
+            .store
+            .transition(ui.0.actor(), CaseId(id), action, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+pub async fn take(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let patch = CasePatch {
+            assignee_id: Some(Some(ui.0.user.id)),
+            ..Default::default()
+        };
+        state
+            .store
+            .update_case(ui.0.actor(), CaseId(id), &patch, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+#[derive(Deserialize)]
+pub struct TaskForm {
+    csrf: Option<String>,
+    department_id: String,
+    instructions: String,
+    deadline_at: Option<String>,
+}
+
+pub async fn pass_to_department(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<TaskForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::AssignTasks)?;
+        let now = Timestamp::now();
+        let department_id = f
+            .department_id
+            .parse()
+            .map(DepartmentId)
+            .map_err(|_| ApiError::field("department_id", "choose a department"))?;
+        let deadline_at = match f
+            .deadline_at
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(local) => Some(local_time("deadline_at", local, &ui.0.tenant)?),
+        };
+        if deadline_at.is_some_and(|d| d <= now) {
+            return Err(ApiError::field("deadline_at", "must be in the future"));
+        }
+        let input = TaskInput {
+            department_id,
+            assignee_id: None,
+            instructions: domain::contact::text("instructions", &f.instructions, 10_000)?,
+            deadline_at,
+        };
+        state
+            .store
+            .create_task(ui.0.actor(), CaseId(id), &input, now)
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+/// A browser's `datetime-local` value, read on the tenant's clock.
+fn local_time(field: &str, s: &str, tenant: &Tenant) -> Result<Timestamp, ApiError> {
+    let dt: jiff::civil::DateTime = s
+        .parse()
+        .map_err(|_| ApiError::field(field, "must be a date and time"))?;
+    let tz = jiff::tz::TimeZone::get(&tenant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    dt.to_zoned(tz)
+        .map(|z| z.timestamp())
+        .map_err(|_| ApiError::field(field, "is not a valid local time"))
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    c: Chrome,
+    customer: Option<Customer>,
+    types: &'static [CaseType],
+    channels: Vec<Channel>,
+    priorities: &'static [Priority],
+    categories: Vec<(i64, String)>,
+    subject: String,
+    description: String,
+}
+
+/// Channels an agent opens a case for by hand; e-mail and web arrive by themselves.
+const MANUAL_CHANNELS: [Channel; 6] = [
+    Channel::Phone,
+    Channel::WalkIn,
+    Channel::Fax,
+    Channel::Letter,
+    Channel::Sms,
+    Channel::Other,
+];
+
+#[derive(Deserialize, Default)]
+pub struct NewCaseQuery {
+    customer: Option<i64>,
+}
+
+async fn new_case_page(
+    state: &AppState,
+    c: Chrome,
+    tenant: TenantId,
+    customer: Option<i64>,
+    subject: String,
+    description: String,
+) -> Page {
+    let customer = match customer {
+        Some(id) => Some(or_page(
+            &c,
+            state.store.customer(tenant, CustomerId(id)).await,
+        )?),
+        None => None,
+    };
+    let cats = or_page(&c, state.store.categories(tenant).await)?;
+    let categories = cats
+        .iter()
+        .map(|x| {
+            let parent = x
+                .parent_id
+                .and_then(|p| cats.iter().find(|y| y.id == p))
+                .map(|p| format!("{} / ", p.name))
+                .unwrap_or_default();
+            (x.id.0, format!("{parent}{}", x.name))
+        })
+        .collect();
+    Ok(render(&NewCasePage {
+        c,
+        customer,
+        types: CaseType::ALL,
+        channels: MANUAL_CHANNELS.to_vec(),
+        priorities: Priority::ALL,
+        categories,
+        subject,
+        description,
+    }))
+}
+
+pub async fn new_case_form(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Query(q): Query<NewCaseQuery>,
+) -> Page {
+    let c = Chrome::new(&ui, "new");
+    or_page(&c, ui.0.need(Permission::WorkCases))?;
+    new_case_page(
+        &state,
+        c,
+        ui.0.tenant.id,
+        q.customer,
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewCaseForm {
+    csrf: Option<String>,
+    customer_id: Option<String>,
+    #[serde(rename = "type")]
+    case_type: String,
+    channel: String,
+    priority: String,
+    category_id: Option<String>,
+    subject: String,
+    description: String,
+}
+
+pub async fn new_case(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Form(f): Form<NewCaseForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "new");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    or_page(&c, ui.0.need(Permission::WorkCases))?;
+    let num = |s: &Option<String>| s.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let now = Timestamp::now();
+    let body = CaseBody {
+        case_type: Some(f.case_type.clone()),
+        channel: Some(f.channel.clone()),
+        priority: Some(f.priority.clone()),
+        subject: Some(f.subject.clone()),
+        description: Some(f.description.clone()),
+        customer_id: num(&f.customer_id),
+        category_id: num(&f.category_id),
+        // The agent who records the contact handles it.
+        assignee_id: Some(ui.0.user.id.0),
+        first_contact: Some(crate::input::FirstContact {
+            body: Some(f.description.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created = async {
+        let defs = state.store.custom_fields(ui.0.tenant.id).await?;
+        let (input, first) = body.parse(&ui.0.tenant, &defs, now)?;
+        let mut actor = ui.0.actor();
+        actor.channel = Some(input.channel);
+        Ok::<_, ApiError>(
+            state
+                .store
+                .create_case(actor, &ui.0.tenant.timezone, &input, first.as_ref(), now)
+                .await?,
+        )
+    }
+    .await;
+    match created {
+        Ok(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(e @ ApiError::Invalid(_)) => {
+            let c = c.with_error(Some(e.message()));
+            let mut resp = new_case_page(
+                &state,
+                c,
+                ui.0.tenant.id,
+                num(&f.customer_id),
+                f.subject,
+                f.description,
+            )
+            .await?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(error_page(&c, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    c: Chrome,
+    q: String,
+    searched: bool,
+    rows: Vec<Customer>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn customers(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Query(s): Query<SearchQuery>,
+) -> Page {
+    let c = Chrome::new(&ui, "customers");
+    or_page(&c, ui.0.need(Permission::ReadCases))?;
+    let q = s.q.trim().to_string();
+    if q.is_empty() {
+        return Ok(render(&CustomersPage {
+            c,
+            q,
+            searched: false,
+            rows: Vec::new(),
+        }));
+    }
+    let lookup = LookupQuery {
+        q: Some(q.clone()),
+        ..Default::default()
+    };
+    let rows = match lookup_from(&lookup, &ui.0.tenant) {
+        Ok(by) => or_page(
+            &c,
+            state.store.find_customers(ui.0.tenant.id, &by, 50).await,
+        )?,
+        Err(_) => Vec::new(),
+    };
+    // One match is the caller on the line: open the record at once.
+    if rows.len() == 1 {
+        return Ok(Redirect::to(&format!("/customers/{}", rows[0].id)).into_response());
+    }
+    Ok(render(&CustomersPage {
+        c,
+        q,
+        searched: true,
+        rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    c: Chrome,
+    v: CustomerView,
+    cases: Vec<CaseRow>,
+}
+
+pub async fn customer(State(state): State<AppState>, ui: UiAuth, Path(id): Path<i64>) -> Page {
+    let c = Chrome::new(&ui, "customers");
+    or_page(&c, ui.0.need(Permission::ReadCases))?;
+    let v = or_page(
+        &c,
+        state
+            .store
+            .customer_view(ui.0.tenant.id, CustomerId(id))
+            .await,
+    )?;
+    let filter = CaseFilter {
+        customer_id: Some(CustomerId(id)),
+        limit: 100,
+        ..Default::default()
+    };
+    let items = or_page(&c, state.store.list_cases(ui.0.tenant.id, &filter).await)?;
+    let cases = case_rows(&c, &items);
+    Ok(render(&CustomerPage { c, v, cases }))
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    c: Chrome,
+    status: String,
+    statuses: &'static [TaskStatus],
+    rows: Vec<TaskView>,
+    next_url: Option<String>,
+}
+
+pub async fn tasks(State(state): State<AppState>, ui: UiAuth, Query(q): Query<TaskQuery>) -> Page {
+    let c = Chrome::new(&ui, "tasks");
+    or_page(&c, ui.0.need(Permission::ReadTasks))?;
+    let filter = or_page(&c, task_filter(&ui.0, &q))?;
+    let items = or_page(&c, state.store.tasks(ui.0.tenant.id, &filter).await)?;
+    let status = q.status.clone().unwrap_or_default();
+    let next_url = (items.len() as u32 >= limit(q.limit))
+        .then(|| {
+            items
+                .last()
+                .map(|t| format!("/tasks?status={}&cursor={}", encode(&status), t.id))
+        })
+        .flatten();
+    let rows = task_views(&c, &items);
+    Ok(render(&TasksPage {
+        c,
+        status,
+        statuses: TaskStatus::ALL,
+        rows,
+        next_url,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SettleForm {
+    csrf: Option<String>,
+    to: String,
+    text: String,
+}
+
+pub async fn settle_task(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<SettleForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "tasks");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let to = or_page(&c, TaskStatus::parse(&f.to))?;
+    let field = if to == TaskStatus::Returned {
+        "reason"
+    } else {
+        "answer"
+    };
+    let task = or_page(&c, state.store.task(ui.0.tenant.id, TaskId(id)).await)?;
+    if !visible(&ui.0, &task) {
+        return Err(error_page(&c, ApiError::NotFound));
+    }
+    or_page(
+        &c,
+        crate::api::tasks::settle(&state, &ui.0, TaskId(id), to, field, &f.text).await,
+    )?;
+    Ok(Redirect::to("/tasks").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    s: store::Summary,
+}
+
+pub async fn reports(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Query(q): Query<admin::RangeQuery>,
+) -> Page {
+    let c = Chrome::new(&ui, "reports");
+    or_page(&c, ui.0.need(Permission::ViewReports))?;
+    let now = Timestamp::now();
+    let (from, to) = or_page(&c, admin::range(&ui.0, &q, now))?;
+    let s = or_page(&c, state.store.summary(ui.0.tenant.id, from, to, now).await)?;
+    let day = |t: Timestamp| c.time(t).chars().take(10).collect::<String>();
+    Ok(render(&ReportsPage {
+        from: day(from),
+        to: day(to),
+        s,
+        c,
+    }))
+}
