@@ -29,6 +29,27 @@ enum Command {
     Serve(Overrides),
     /// Run the server on a demo database (created and filled on first start).
     Demo(Overrides),
+    /// Import customers, vehicles, orders or service records from CSV (UTF-8 or GBK) or JSON.
+    Import {
+        #[command(flatten)]
+        o: Overrides,
+        /// The tenant the rows belong to.
+        #[arg(long)]
+        tenant: String,
+        /// customers, vehicles, orders or service_records.
+        #[arg(long)]
+        kind: String,
+        /// csv or json (default: from the file name).
+        #[arg(long)]
+        format: Option<String>,
+        /// auto, utf-8 or gbk.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// Write nothing when any row is rejected.
+        #[arg(long)]
+        strict: bool,
+        file: std::path::PathBuf,
+    },
     /// Administration of tenants and users.
     Admin {
         #[command(flatten)]
@@ -113,6 +134,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{:<8} {:<18} {}", l.tenant, l.username, l.role);
             }
             serve(config, store).await
+        }
+        Command::Import {
+            o,
+            tenant,
+            kind,
+            format,
+            encoding,
+            strict,
+            file,
+        } => {
+            let config = Config::load(&o)?;
+            let store = open(&config).await?;
+            import_file(
+                &store,
+                &tenant,
+                &kind,
+                format.as_deref(),
+                &encoding,
+                strict,
+                &file,
+            )
+            .await
         }
         Command::Admin { o, action } => {
             let config = Config::load(&o)?;
@@ -333,6 +376,88 @@ async fn admin(store: &Store, action: Admin) -> anyhow::Result<()> {
                 println!("password: {pw}");
             }
         }
+    }
+    Ok(())
+}
+
+async fn import_file(
+    store: &Store,
+    tenant: &str,
+    kind: &str,
+    format: Option<&str>,
+    encoding: &str,
+    strict: bool,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let tenant = store
+        .tenant_by_slug(tenant)
+        .await
+        .with_context(|| format!("tenant {tenant:?}"))?;
+    let field = |e: domain::FieldError| anyhow::anyhow!("{e}");
+    let kind = import::Kind::parse(kind).map_err(field)?;
+    let encoding = import::Encoding::parse(encoding).map_err(field)?;
+    let json = match format {
+        Some("json") => true,
+        Some("csv") => false,
+        Some(other) => bail!("format: {other:?} must be csv or json"),
+        None => file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json")),
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // Lines approximate rows well enough for a progress bar.
+    let total = bytes.iter().filter(|b| **b == b'\n').count().max(1);
+    let options = import::Options {
+        kind,
+        format: if json {
+            import::Format::Json
+        } else {
+            import::Format::Csv
+        },
+        encoding,
+        strict,
+    };
+    let region =
+        domain::contact::Region::from_iso(&tenant.region).unwrap_or(domain::contact::Region::CN);
+    let actor = Actor {
+        tenant_id: tenant.id,
+        user_id: None,
+        channel: None,
+    };
+    let started = std::time::Instant::now();
+    let bar = |done: usize| {
+        let filled = (done * 30 / total).min(30);
+        eprint!(
+            "\r[{}{}] {done}/{total} rows",
+            "#".repeat(filled),
+            " ".repeat(30 - filled)
+        );
+    };
+    let report = import::run(store, actor, region, &options, &bytes, &bar)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} rows in {secs:.1} s: {} created, {} updated, {} rejected{}",
+        report.rows,
+        report.created,
+        report.updated,
+        report.rejected.len(),
+        if report.written {
+            ""
+        } else {
+            "; nothing written (--strict)"
+        }
+    );
+    for r in report.rejected.iter().take(100) {
+        println!("row {}: {}: {}", r.row, r.field, r.reason);
+    }
+    if report.rejected.len() > 100 {
+        println!("… and {} more", report.rejected.len() - 100);
+    }
+    if !report.written {
+        bail!("the file was not imported");
     }
     Ok(())
 }

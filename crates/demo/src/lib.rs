@@ -403,7 +403,7 @@ async fn seed_auto(
             });
         }
     }
-    let outcomes = store.import(actor, &records, true, start).await?;
+    let outcomes = store.import(actor, &records, true, start, &|_| {}).await?;
     if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
         return Err(StoreError::Invalid(e.clone()));
     }
@@ -487,7 +487,7 @@ async fn seed_fund(
             ..Default::default()
         }));
     }
-    let outcomes = store.import(actor, &records, true, start).await?;
+    let outcomes = store.import(actor, &records, true, start, &|_| {}).await?;
     if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
         return Err(StoreError::Invalid(e.clone()));
     }

@@ -451,6 +451,7 @@ impl Store {
         records: &[ImportRecord],
         strict: bool,
         at: Timestamp,
+        progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Vec<std::result::Result<ImportOutcome, FieldError>>> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
@@ -462,6 +463,9 @@ impl Store {
                 Err(other) => return Err(other),
             };
             outcomes.push(outcome);
+            if outcomes.len() % 1000 == 0 {
+                progress(outcomes.len());
+            }
         }
         if strict && outcomes.iter().any(|o| o.is_err()) {
             tx.rollback().await?;

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod cases;
 pub(crate) mod customers;
+pub mod import;
 pub(crate) mod session;
 pub(crate) mod tasks;
 
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/custom-fields",
             get(admin::custom_fields).post(admin::create_custom_field),
         )
+        .route("/api/v1/import/{kind}", post(import::import))
         .route("/api/v1/reports/summary", get(admin::summary))
         .route("/api/v1/audit", get(admin::audit))
 }

@@ -157,6 +157,12 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         r#"{"key":"f{n}","label":"F","kind":"text"}"#,
         Some(P::Administer),
     ),
+    (
+        "POST",
+        "/api/v1/import/{kind}?format=json",
+        r#"[{"external_id":"x{n}","name":"n"}]"#,
+        Some(P::Import),
+    ),
     ("GET", "/api/v1/reports/summary", "", Some(P::ViewReports)),
     ("GET", "/api/v1/audit", "", Some(P::ViewAudit)),
 ];
@@ -293,7 +299,8 @@ impl Fixture<'_> {
             let id = body["id"].as_i64().unwrap_or(0);
             s = s.replace("{token}", &id.to_string());
         }
-        s.replace("{sha}", &self.sha)
+        s.replace("{kind}", "customers")
+            .replace("{sha}", &self.sha)
             .replace("{dept}", &self.app.departments["a.aftersales"].to_string())
     }
 }

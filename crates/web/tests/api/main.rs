@@ -8,5 +8,6 @@ mod authz;
 mod browser;
 mod cases;
 mod customers;
+mod import;
 mod session;
 mod tasks;
