@@ -126,6 +126,9 @@ pub enum FileError {
 /// the first element is row 1 in JSON) and what became of it.
 pub type Row = (usize, Result<ImportRecord, FieldError>);
 
+/// A row number and its cells by column name, before validation.
+type RawRow = (usize, HashMap<String, String>);
+
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, FileError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let utf8 = std::str::from_utf8(bytes);
@@ -151,7 +154,7 @@ pub fn parse(
     region: Region,
 ) -> Result<Vec<Row>, FileError> {
     let text = decode(bytes, encoding)?;
-    let records: Vec<(usize, HashMap<String, String>)> = match format {
+    let records: Vec<RawRow> = match format {
         Format::Csv => csv_records(kind, &text)?,
         Format::Json => json_records(&text)?,
     };
@@ -164,7 +167,7 @@ pub fn parse(
         .collect())
 }
 
-fn csv_records(kind: Kind, text: &str) -> Result<Vec<(usize, HashMap<String, String>)>, FileError> {
+fn csv_records(kind: Kind, text: &str) -> Result<Vec<RawRow>, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -213,7 +216,7 @@ fn column_of(kind: Kind, header: &str) -> Option<&'static str> {
         .map(|(c, _, _)| *c)
 }
 
-fn json_records(text: &str) -> Result<Vec<(usize, HashMap<String, String>)>, FileError> {
+fn json_records(text: &str) -> Result<Vec<RawRow>, FileError> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|e| FileError::Json(e.to_string()))?;
     let arr = v
@@ -481,7 +484,7 @@ pub async fn run(
         }
     }
     rejected.sort_by_key(|r| r.row);
-    let written = !(strict && !rejected.is_empty());
+    let written = !strict || rejected.is_empty();
     let count = |want: ImportOutcome| {
         if written {
             outcomes
