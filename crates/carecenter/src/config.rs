@@ -76,7 +76,7 @@ impl Config {
             .ok()
             .or(file.log)
             .unwrap_or_else(|| "info".into());
-        if log.parse::<tracing_subscriber::filter::Targets>().is_err() {
+        if !log_filter_ok(&log) {
             bail!("log: {log:?} is not a level such as info or carecenter=debug");
         }
         Ok(Config {
@@ -86,6 +86,16 @@ impl Config {
             log,
         })
     }
+}
+
+/// `info`, or `info,store=debug`: a bare word must be a level, not a typo taken for a target.
+fn log_filter_ok(log: &str) -> bool {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    log.parse::<tracing_subscriber::filter::Targets>().is_ok()
+        && log.split(',').all(|d| match d.split_once('=') {
+            Some((_, level)) => LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()),
+            None => LEVELS.contains(&d.trim().to_ascii_lowercase().as_str()),
+        })
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
