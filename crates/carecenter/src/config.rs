@@ -47,6 +47,13 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let log = std::env::var("CARECENTER_LOG")
+            .ok()
+            .or(file.log)
+            .unwrap_or_else(|| "info".into());
+        if !log_filter_ok(&log) {
+            bail!("log: {log:?} is not a level such as info or carecenter=debug");
+        }
         let listen_raw = o
             .listen
             .clone()
@@ -72,13 +79,6 @@ impl Config {
             }
             (None, dir) => sqlite_in(&dir.unwrap_or_else(|| PathBuf::from("data")))?,
         };
-        let log = std::env::var("CARECENTER_LOG")
-            .ok()
-            .or(file.log)
-            .unwrap_or_else(|| "info".into());
-        if !log_filter_ok(&log) {
-            bail!("log: {log:?} is not a level such as info or carecenter=debug");
-        }
         Ok(Config {
             listen,
             database_url,
