@@ -6,7 +6,13 @@ use std::time::Duration;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_carecenter"));
-    for var in ["CARECENTER_CONFIG", "CARECENTER_LISTEN", "CARECENTER_DATA_DIR", "CARECENTER_DATABASE_URL", "CARECENTER_LOG"] {
+    for var in [
+        "CARECENTER_CONFIG",
+        "CARECENTER_LISTEN",
+        "CARECENTER_DATA_DIR",
+        "CARECENTER_DATABASE_URL",
+        "CARECENTER_LOG",
+    ] {
         c.env_remove(var);
     }
     c
@@ -19,7 +25,11 @@ fn temp() -> std::path::PathBuf {
 /// Runs to completion; returns (success, stdout, stderr).
 fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().expect("run carecenter");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -28,13 +38,57 @@ fn bad_configuration_is_one_clear_line_and_creates_nothing() {
     let toml = dir.join("bad.toml");
     std::fs::write(&toml, "listen = \"127.0.0.1:8080\"\ncolour = \"blue\"\n").unwrap();
     let cases: Vec<(Vec<String>, Vec<(&str, String)>, &str)> = vec![
-        (vec!["serve".into(), "--database-url".into(), "mysql://db/cc".into()], vec![], "unsupported scheme"),
-        (vec!["serve".into()], vec![("CARECENTER_DATABASE_URL", "redis://x".into())], "unsupported scheme"),
-        (vec!["serve".into(), "--listen".into(), "everywhere".into()], vec![], "listen"),
-        (vec!["serve".into(), "--config".into(), toml.display().to_string()], vec![], "colour"),
-        (vec!["serve".into(), "--config".into(), dir.join("missing.toml").display().to_string()], vec![], "cannot read config file"),
-        (vec!["serve".into(), "--database-url".into(), "postgres://nobody@127.0.0.1:1/cc".into()], vec![], "cannot open the database"),
-        (vec!["serve".into()], vec![("CARECENTER_LOG", "loud!!".into())], "log"),
+        (
+            vec![
+                "serve".into(),
+                "--database-url".into(),
+                "mysql://db/cc".into(),
+            ],
+            vec![],
+            "unsupported scheme",
+        ),
+        (
+            vec!["serve".into()],
+            vec![("CARECENTER_DATABASE_URL", "redis://x".into())],
+            "unsupported scheme",
+        ),
+        (
+            vec!["serve".into(), "--listen".into(), "everywhere".into()],
+            vec![],
+            "listen",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--config".into(),
+                toml.display().to_string(),
+            ],
+            vec![],
+            "colour",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--config".into(),
+                dir.join("missing.toml").display().to_string(),
+            ],
+            vec![],
+            "cannot read config file",
+        ),
+        (
+            vec![
+                "serve".into(),
+                "--database-url".into(),
+                "postgres://nobody@127.0.0.1:1/cc".into(),
+            ],
+            vec![],
+            "cannot open the database",
+        ),
+        (
+            vec!["serve".into()],
+            vec![("CARECENTER_LOG", "loud!!".into())],
+            "log",
+        ),
     ];
     for (args, env, want) in cases {
         let mut cmd = bin();
@@ -44,10 +98,19 @@ fn bad_configuration_is_one_clear_line_and_creates_nothing() {
         }
         let (ok, _, err) = run(&mut cmd);
         assert!(!ok, "{args:?} should fail");
-        assert!(err.starts_with("error: ") && err.trim().lines().count() == 1, "{args:?}: one line, got {err:?}");
-        assert!(err.contains(want), "{args:?}: {err:?} should mention {want}");
+        assert!(
+            err.starts_with("error: ") && err.trim().lines().count() == 1,
+            "{args:?}: one line, got {err:?}"
+        );
+        assert!(
+            err.contains(want),
+            "{args:?}: {err:?} should mention {want}"
+        );
     }
-    assert!(!dir.join("data").exists(), "no database was created for a bad configuration");
+    assert!(
+        !dir.join("data").exists(),
+        "no database was created for a bad configuration"
+    );
 }
 
 struct Server(std::process::Child);
@@ -75,12 +138,21 @@ fn serve(data: &std::path::Path) -> (Server, Vec<String>, String) {
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         if let Some(rest) = line.split("address=").nth(1) {
-            addr = rest.trim().trim_matches('"').split_whitespace().next().unwrap().to_string();
+            addr = rest
+                .trim()
+                .trim_matches('"')
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
             break;
         }
         lines.push(line);
     }
-    assert!(!addr.is_empty(), "server did not report its address: {lines:?}");
+    assert!(
+        !addr.is_empty(),
+        "server did not report its address: {lines:?}"
+    );
     (Server(child), lines, addr)
 }
 
@@ -89,10 +161,26 @@ async fn first_start_creates_an_admin_and_admin_commands_manage_users() {
     let data = temp().join("data");
     let (server, lines, addr) = serve(&data);
     let printed = lines.join("\n");
-    let password = printed.split("with password ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{printed}")).to_string();
+    let password = printed
+        .split("with password ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{printed}"))
+        .to_string();
     let http = reqwest::Client::new();
-    assert_eq!(http.get(format!("http://{addr}/healthz")).send().await.unwrap().status(), 200);
-    let login = |u: &str, p: &str| http.post(format!("http://{addr}/api/v1/auth/login")).json(&serde_json::json!({"username": u, "password": p})).send();
+    assert_eq!(
+        http.get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let login = |u: &str, p: &str| {
+        http.post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": u, "password": p}))
+            .send()
+    };
     assert_eq!(login("admin", &password).await.unwrap().status(), 200);
     drop(server);
 
@@ -102,24 +190,91 @@ async fn first_start_creates_an_admin_and_admin_commands_manage_users() {
     drop(server);
 
     let d = data.to_str().unwrap();
-    let (ok, out, err) = run(bin().args(["admin", "--data-dir", d, "create-tenant", "--slug", "acme", "--name", "Acme Motors"]));
+    let (ok, out, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-tenant",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme Motors",
+    ]));
     assert!(ok, "{err}");
     assert!(out.contains("created tenant acme"));
-    let (ok, out, err) = run(bin().args(["admin", "--data-dir", d, "create-user", "--tenant", "acme", "--username", "li.wei", "--name", "李伟", "--role", "agent"]));
+    let (ok, out, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-user",
+        "--tenant",
+        "acme",
+        "--username",
+        "li.wei",
+        "--name",
+        "李伟",
+        "--role",
+        "agent",
+    ]));
     assert!(ok, "{err}");
     let generated = out.split("password: ").nth(1).unwrap().trim().to_string();
-    let (ok, _, err) = run(bin().args(["admin", "--data-dir", d, "create-user", "--tenant", "acme", "--username", "x", "--name", "X", "--role", "boss"]));
+    let (ok, _, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-user",
+        "--tenant",
+        "acme",
+        "--username",
+        "x",
+        "--name",
+        "X",
+        "--role",
+        "boss",
+    ]));
     assert!(!ok && err.contains("role"), "{err}");
-    let (ok, _, err) = run(bin().args(["admin", "--data-dir", d, "create-user", "--tenant", "nope", "--username", "y", "--name", "Y", "--role", "agent"]));
+    let (ok, _, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-user",
+        "--tenant",
+        "nope",
+        "--username",
+        "y",
+        "--name",
+        "Y",
+        "--role",
+        "agent",
+    ]));
     assert!(!ok && err.contains("nope"), "{err}");
-    let (ok, out, err) = run(bin().args(["admin", "--data-dir", d, "reset-password", "--username", "li.wei"]).env("CARECENTER_NEW_PASSWORD", "a-chosen-password"));
+    let (ok, out, err) = run(bin()
+        .args([
+            "admin",
+            "--data-dir",
+            d,
+            "reset-password",
+            "--username",
+            "li.wei",
+        ])
+        .env("CARECENTER_NEW_PASSWORD", "a-chosen-password"));
     assert!(ok, "{err}");
-    assert!(!out.contains("password: "), "a given password is not echoed");
+    assert!(
+        !out.contains("password: "),
+        "a given password is not echoed"
+    );
 
     let (server, _, addr) = serve(&data);
-    let login = |u: &str, p: &str| http.post(format!("http://{addr}/api/v1/auth/login")).json(&serde_json::json!({"username": u, "password": p})).send();
+    let login = |u: &str, p: &str| {
+        http.post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": u, "password": p}))
+            .send()
+    };
     assert_eq!(login("li.wei", &generated).await.unwrap().status(), 401);
-    assert_eq!(login("li.wei", "a-chosen-password").await.unwrap().status(), 200);
+    assert_eq!(
+        login("li.wei", "a-chosen-password").await.unwrap().status(),
+        200
+    );
     drop(server);
 }
 
@@ -127,16 +282,53 @@ async fn first_start_creates_an_admin_and_admin_commands_manage_users() {
 fn import_command_reports_rows() {
     let data = temp().join("data");
     let d = data.to_str().unwrap();
-    let (ok, _, err) = run(bin().args(["admin", "--data-dir", d, "create-tenant", "--slug", "acme", "--name", "Acme"]));
+    let (ok, _, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-tenant",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme",
+    ]));
     assert!(ok, "{err}");
     let file = data.join("owners.csv");
-    let (gbk, _, _) = encoding_rs::GBK.encode("客户编号,姓名,手机\nC1,王伟,138-0013-8000\nC2,李娜,bad\n");
+    let (gbk, _, _) =
+        encoding_rs::GBK.encode("客户编号,姓名,手机\nC1,王伟,138-0013-8000\nC2,李娜,bad\n");
     std::fs::write(&file, &gbk).unwrap();
-    let (ok, out, err) = run(bin().args(["import", "--data-dir", d, "--tenant", "acme", "--kind", "customers"]).arg(&file));
+    let (ok, out, err) = run(bin()
+        .args([
+            "import",
+            "--data-dir",
+            d,
+            "--tenant",
+            "acme",
+            "--kind",
+            "customers",
+        ])
+        .arg(&file));
     assert!(ok, "{err}");
-    assert!(out.contains("2 rows") && out.contains("1 created") && out.contains("1 rejected"), "{out}");
+    assert!(
+        out.contains("2 rows") && out.contains("1 created") && out.contains("1 rejected"),
+        "{out}"
+    );
     assert!(out.contains("row 3: phones"), "{out}");
-    let (ok, out, err) = run(bin().args(["import", "--data-dir", d, "--tenant", "acme", "--kind", "customers", "--strict"]).arg(&file));
-    assert!(!ok && out.contains("nothing written") && err.contains("not imported"), "{out} {err}");
+    let (ok, out, err) = run(bin()
+        .args([
+            "import",
+            "--data-dir",
+            d,
+            "--tenant",
+            "acme",
+            "--kind",
+            "customers",
+            "--strict",
+        ])
+        .arg(&file));
+    assert!(
+        !ok && out.contains("nothing written") && err.contains("not imported"),
+        "{out} {err}"
+    );
     std::thread::sleep(Duration::from_millis(10));
 }

@@ -666,3 +666,130 @@ impl Store {
         Ok(())
     }
 }
+
+/// Rows per multi-row INSERT: well inside both engines' limits on parameters.
+const BULK_ROWS: usize = 500;
+
+impl Store {
+    /// Writes historical cases (e.g. from the system a center replaces) in one
+    /// transaction, numbering them in order and recording an `imported` event
+    /// for each. Returns how many were written.
+    pub async fn import_cases(
+        &self,
+        actor: Actor,
+        timezone: &str,
+        cases: &[(CaseInput, CaseStatus, Timestamp)],
+    ) -> Result<usize> {
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        for chunk in cases.chunks(BULK_ROWS) {
+            let mut numbered = Vec::with_capacity(chunk.len());
+            for (input, status, at) in chunk {
+                let year = case_year(*at, timezone);
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
+                     ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
+                )
+                .bind(tenant.0)
+                .bind(i64::from(year))
+                .fetch_one(&mut *tx)
+                .await?;
+                numbered.push((input, *status, *at, year, seq));
+            }
+            let mut q = Sql::new(
+                "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
+                 category_id, assignee_id, team_id, custom, created_by, created_at, updated_at, resolved_at, closed_at) VALUES ",
+            );
+            for (i, (c, status, at, year, seq)) in numbered.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                let opt = |q: &mut Sql, v: Option<i64>| match v {
+                    Some(v) => {
+                        q.int(v);
+                    }
+                    None => {
+                        q.push("NULL");
+                    }
+                };
+                q.push("(")
+                    .int(tenant.0)
+                    .push(", ")
+                    .int(i64::from(*year))
+                    .push(", ")
+                    .int(*seq)
+                    .push(", ");
+                q.str(c.case_type.as_str())
+                    .push(", ")
+                    .str(c.channel.as_str())
+                    .push(", ")
+                    .str(c.priority.as_str())
+                    .push(", ");
+                q.str(status.as_str())
+                    .push(", ")
+                    .str(&c.subject)
+                    .push(", ")
+                    .str(&c.description)
+                    .push(", ");
+                opt(&mut q, c.customer_id.map(|v| v.0));
+                q.push(", ");
+                opt(&mut q, c.category_id.map(|v| v.0));
+                q.push(", ");
+                opt(&mut q, c.assignee_id.map(|v| v.0));
+                q.push(", ");
+                opt(&mut q, c.team_id.map(|v| v.0));
+                q.push(", ")
+                    .str(&serde_json::to_string(&c.custom).unwrap_or_default())
+                    .push(", ");
+                opt(&mut q, actor.user_id.map(|u| u.0));
+                q.push(", ").int(ms(*at)).push(", ").int(ms(*at)).push(", ");
+                let done =
+                    matches!(status, CaseStatus::Resolved | CaseStatus::Closed).then_some(ms(*at));
+                opt(&mut q, done);
+                q.push(", ");
+                opt(&mut q, (*status == CaseStatus::Closed).then_some(ms(*at)));
+                q.push(")");
+            }
+            // Matched back by number: neither engine promises RETURNING order.
+            q.push(" RETURNING id, year, seq");
+            let ids = q.fetch_all(&mut tx).await?;
+            let mut ev = Sql::new(
+                "INSERT INTO case_events (tenant_id, case_id, at, actor_id, channel, kind, data) VALUES ",
+            );
+            for (i, row) in ids.iter().enumerate() {
+                let (year, seq) = (row.int("year")?, row.int("seq")?);
+                let Some((c, status, at, _, _)) = numbered
+                    .iter()
+                    .find(|n| i64::from(n.3) == year && n.4 == seq)
+                else {
+                    continue;
+                };
+                if i > 0 {
+                    ev.push(", ");
+                }
+                let d = serde_json::to_string(&data([("status", status.to_string())]))
+                    .unwrap_or_default();
+                ev.push("(")
+                    .int(tenant.0)
+                    .push(", ")
+                    .int(row.int("id")?)
+                    .push(", ")
+                    .int(ms(*at))
+                    .push(", ");
+                match actor.user_id {
+                    Some(u) => ev.int(u.0),
+                    None => ev.push("NULL"),
+                };
+                ev.push(", ")
+                    .str(c.channel.as_str())
+                    .push(", 'imported', ")
+                    .str(&d)
+                    .push(")");
+            }
+            ev.fetch_all(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(cases.len())
+    }
+}

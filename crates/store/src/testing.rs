@@ -38,16 +38,19 @@ pub async fn postgres_database() -> Option<String> {
     let admin = std::env::var("CARECENTER_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
+    Some(create_postgres_database(&admin).await)
+}
+
+/// Creates an empty database on the server `admin` points at; returns its URL.
+pub async fn create_postgres_database(admin: &str) -> String {
     sqlx::any::install_default_drivers();
     let name = unique_name();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin)
         .await
-        .unwrap_or_else(|e| {
-            panic!("CARECENTER_TEST_POSTGRES_URL={admin} is set but unreachable: {e}")
-        });
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
     sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
         .await
         .expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    Some(format!("{base}/{name}"))
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
 }
