@@ -15,6 +15,9 @@ use jiff::{SignedDuration, Timestamp};
 use std::time::{Duration, Instant};
 use store::{CustomerLookup, Store};
 
+/// Builds one sample's filter (some pick a random agent or customer).
+type MakeFilter = Box<dyn Fn(&mut Rng) -> CaseFilter>;
+
 struct Args {
     backend: String,
     cases: usize,
@@ -201,7 +204,7 @@ async fn main() {
     println!("lookup by phone: p50 {p50:.3} ms  p99 {p99:.3} ms  (goal p99 < 5 ms)");
 
     // First page of the lists agents and supervisors open all day.
-    let filters: Vec<(&str, Box<dyn Fn(&mut Rng) -> CaseFilter>)> = vec![
+    let filters: Vec<(&str, MakeFilter)> = vec![
         (
             "status=open,pending_*",
             Box::new(|_| CaseFilter {
