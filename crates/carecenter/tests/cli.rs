@@ -32,12 +32,15 @@ fn run(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
+/// Arguments, environment, and what the error must mention.
+type ConfigCase = (Vec<String>, Vec<(&'static str, String)>, &'static str);
+
 #[test]
 fn bad_configuration_is_one_clear_line_and_creates_nothing() {
     let dir = temp();
     let toml = dir.join("bad.toml");
     std::fs::write(&toml, "listen = \"127.0.0.1:8080\"\ncolour = \"blue\"\n").unwrap();
-    let cases: Vec<(Vec<String>, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<ConfigCase> = vec![
         (
             vec![
                 "serve".into(),
