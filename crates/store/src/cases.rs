@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The case screen: the case, its timeline and its department tasks.
 #[derive(Debug, Clone, Serialize)]
@@ -667,8 +667,8 @@ impl Store {
     }
 }
 
-/// Rows per multi-row INSERT: well inside both engines' limits on parameters.
-const BULK_ROWS: usize = 500;
+/// Rows per multi-row INSERT: binding slows down with many `$n` parameters in one statement.
+const BULK_ROWS: usize = 100;
 
 impl Store {
     /// Writes historical cases (e.g. from the system a center replaces) in one
@@ -684,18 +684,35 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         for chunk in cases.chunks(BULK_ROWS) {
+            // One counter update per year in the chunk reserves a block of numbers.
             let mut numbered = Vec::with_capacity(chunk.len());
-            for (input, status, at) in chunk {
-                let year = case_year(*at, timezone);
-                let seq: i64 = sqlx::query_scalar(
-                    "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
-                     ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
+            let years: Vec<i16> = chunk
+                .iter()
+                .map(|(_, _, at)| case_year(*at, timezone))
+                .collect();
+            let mut next: HashMap<i16, i64> = HashMap::new();
+            for y in &years {
+                if next.contains_key(y) {
+                    continue;
+                }
+                let n = years.iter().filter(|x| *x == y).count() as i64;
+                let last: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, $3) \
+                     ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + $3 RETURNING last_seq",
                 )
                 .bind(tenant.0)
-                .bind(i64::from(year))
+                .bind(i64::from(*y))
+                .bind(n)
                 .fetch_one(&mut *tx)
                 .await?;
-                numbered.push((input, *status, *at, year, seq));
+                next.insert(*y, last - n + 1);
+            }
+            for ((input, status, at), year) in chunk.iter().zip(years) {
+                let seq = next.get_mut(&year).map(|s| {
+                    *s += 1;
+                    *s - 1
+                });
+                numbered.push((input, *status, *at, year, seq.unwrap_or_default()));
             }
             let mut q = Sql::new(
                 "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \

@@ -234,21 +234,6 @@ async fn insert_contacts(
     Ok(())
 }
 
-async fn id_by_external(
-    conn: &mut AnyConnection,
-    table: &str,
-    tenant: TenantId,
-    external_id: &str,
-) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT id FROM {table} WHERE tenant_id = $1 AND external_id = $2"
-    ))
-    .bind(tenant.0)
-    .bind(external_id)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
 impl Store {
     pub async fn create_customer(
         &self,
@@ -444,7 +429,8 @@ impl Store {
 
     /// Writes a batch of import rows in one transaction: every row either
     /// lands or is reported with its reason. With `strict`, one rejected row
-    /// writes nothing at all.
+    /// writes nothing at all. Rows go in chunks of one kind with distinct
+    /// external ids, a handful of statements per chunk.
     pub async fn import(
         &self,
         actor: Actor,
@@ -456,16 +442,13 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(records.len());
-        for rec in records {
-            let outcome = match import_one(&mut tx, actor.tenant_id, rec, at).await {
-                Ok(o) => Ok(o),
-                Err(StoreError::Invalid(e)) => Err(e),
-                Err(other) => return Err(other),
-            };
-            outcomes.push(outcome);
-            if outcomes.len() % 1000 == 0 {
-                progress(outcomes.len());
-            }
+        let mut start = 0;
+        while start < records.len() {
+            let end = chunk_end(records, start);
+            let chunk = &records[start..end];
+            outcomes.extend(import_chunk(&mut tx, actor.tenant_id, chunk, at).await?);
+            start = end;
+            progress(start);
         }
         if strict && outcomes.iter().any(|o| o.is_err()) {
             tx.rollback().await?;
@@ -491,161 +474,386 @@ impl Store {
     }
 }
 
-async fn import_one(
+/// Rows per chunk. Binding cost grows faster than linearly with the number of
+/// `$n` parameters in one statement, so statements stay at about 1,500 of them.
+const IMPORT_CHUNK: usize = 100;
+
+fn external_id(r: &ImportRecord) -> Option<&str> {
+    match r {
+        ImportRecord::Customer(c) => c.external_id.as_deref(),
+        ImportRecord::Vehicle { external_id, .. }
+        | ImportRecord::Order { external_id, .. }
+        | ImportRecord::ServiceRecord { external_id, .. } => Some(external_id),
+    }
+}
+
+/// The end of the chunk starting at `start`: same kind, no external id twice
+/// (a repeated id must see the row before it written).
+fn chunk_end(records: &[ImportRecord], start: usize) -> usize {
+    let kind = std::mem::discriminant(&records[start]);
+    let mut seen = std::collections::HashSet::new();
+    let mut end = start;
+    while end < records.len()
+        && end - start < IMPORT_CHUNK
+        && std::mem::discriminant(&records[end]) == kind
+    {
+        if let Some(x) = external_id(&records[end])
+            && !seen.insert(x)
+        {
+            break;
+        }
+        end += 1;
+    }
+    end.max(start + 1)
+}
+
+/// `external_id → id` for the given ids of one table.
+async fn ids_by_external(
+    conn: &mut AnyConnection,
+    table: &str,
+    tenant: TenantId,
+    exts: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::new();
+    if exts.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT id, external_id FROM {table} WHERE tenant_id = "
+    ));
+    q.int(tenant.0).push(" AND external_id IN ").str_list(exts);
+    for r in q.fetch_all(conn).await? {
+        out.insert(r.text("external_id")?, r.int("id")?);
+    }
+    Ok(out)
+}
+
+type Outcome = std::result::Result<ImportOutcome, FieldError>;
+
+async fn import_chunk(
     conn: &mut AnyConnection,
     tenant: TenantId,
-    rec: &ImportRecord,
+    chunk: &[ImportRecord],
     at: Timestamp,
-) -> Result<ImportOutcome> {
-    let missing = |field: &str, what: &str| {
-        StoreError::Invalid(FieldError::new(
+) -> Result<Vec<Outcome>> {
+    let missing = |field: &str, what: &str| -> std::result::Result<Option<i64>, FieldError> {
+        Err(FieldError::new(
             field,
             format!("no {what} with this external id"),
         ))
     };
-    match rec {
-        ImportRecord::Customer(c) => {
-            let ext = c
-                .external_id
-                .as_deref()
-                .ok_or_else(|| StoreError::invalid("external_id", "is required"))?;
-            match id_by_external(conn, "customers", tenant, ext).await? {
-                Some(id) => update_customer_row(conn, tenant, id, c, at)
-                    .await
-                    .map(|_| ImportOutcome::Updated),
-                None => insert_customer(conn, tenant, c, at)
-                    .await
-                    .map(|_| ImportOutcome::Created),
+    let own_table = match &chunk[0] {
+        ImportRecord::Customer(_) => "customers",
+        ImportRecord::Vehicle { .. } => "assets",
+        ImportRecord::Order { .. } => "orders",
+        ImportRecord::ServiceRecord { .. } => "service_records",
+    };
+    let exts: Vec<&str> = chunk.iter().filter_map(external_id).collect();
+    let existing = ids_by_external(conn, own_table, tenant, &exts).await?;
+    // References to other rows, resolved once per chunk.
+    let mut customer_refs = Vec::new();
+    let mut asset_refs = Vec::new();
+    for r in chunk {
+        match r {
+            ImportRecord::Vehicle {
+                customer_external_id,
+                dealer_external_id,
+                ..
+            } => {
+                customer_refs.push(customer_external_id.as_str());
+                customer_refs.extend(dealer_external_id.as_deref());
             }
-        }
-        ImportRecord::Vehicle {
-            external_id,
-            customer_external_id,
-            vin,
-            model,
-            plate,
-            purchase_date,
-            dealer_external_id,
-        } => {
-            let customer = id_by_external(conn, "customers", tenant, customer_external_id)
-                .await?
-                .ok_or_else(|| missing("customer_external_id", "customer"))?;
-            let dealer = match dealer_external_id {
-                Some(d) => Some(
-                    id_by_external(conn, "customers", tenant, d)
-                        .await?
-                        .ok_or_else(|| missing("dealer_external_id", "dealer"))?,
-                ),
-                None => None,
-            };
-            let existing = id_by_external(conn, "assets", tenant, external_id).await?;
-            let sql = if existing.is_some() {
-                "UPDATE assets SET customer_id = $3, vin = $4, model = $5, plate = $6, purchase_date = $7, dealer_id = $8 \
-                 WHERE tenant_id = $1 AND external_id = $2"
-            } else {
-                "INSERT INTO assets (tenant_id, external_id, customer_id, vin, model, plate, purchase_date, dealer_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            };
-            sqlx::query(sql)
-                .bind(tenant.0)
-                .bind(external_id)
-                .bind(customer)
-                .bind(vin.as_str())
-                .bind(model.as_deref())
-                .bind(plate.as_deref())
-                .bind(purchase_date.as_deref())
-                .bind(dealer)
-                .execute(&mut *conn)
-                .await?;
-            Ok(if existing.is_some() {
-                ImportOutcome::Updated
-            } else {
-                ImportOutcome::Created
-            })
-        }
-        ImportRecord::Order {
-            external_id,
-            customer_external_id,
-            order_no,
-            product,
-            amount_cents,
-            ordered_on,
-            status,
-        } => {
-            let customer = id_by_external(conn, "customers", tenant, customer_external_id)
-                .await?
-                .ok_or_else(|| missing("customer_external_id", "customer"))?;
-            let existing = id_by_external(conn, "orders", tenant, external_id).await?;
-            let sql = if existing.is_some() {
-                "UPDATE orders SET customer_id = $3, order_no = $4, product = $5, amount_cents = $6, ordered_on = $7, status = $8 \
-                 WHERE tenant_id = $1 AND external_id = $2"
-            } else {
-                "INSERT INTO orders (tenant_id, external_id, customer_id, order_no, product, amount_cents, ordered_on, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            };
-            sqlx::query(sql)
-                .bind(tenant.0)
-                .bind(external_id)
-                .bind(customer)
-                .bind(order_no)
-                .bind(product.as_deref())
-                .bind(*amount_cents)
-                .bind(ordered_on.as_deref())
-                .bind(status.as_deref())
-                .execute(&mut *conn)
-                .await?;
-            Ok(if existing.is_some() {
-                ImportOutcome::Updated
-            } else {
-                ImportOutcome::Created
-            })
-        }
-        ImportRecord::ServiceRecord {
-            external_id,
-            vehicle_external_id,
-            station_external_id,
-            service_date,
-            kind,
-            mileage_km,
-            description,
-        } => {
-            let asset = id_by_external(conn, "assets", tenant, vehicle_external_id)
-                .await?
-                .ok_or_else(|| missing("vehicle_external_id", "vehicle"))?;
-            let station = match station_external_id {
-                Some(s) => Some(
-                    id_by_external(conn, "customers", tenant, s)
-                        .await?
-                        .ok_or_else(|| missing("station_external_id", "service station"))?,
-                ),
-                None => None,
-            };
-            let existing = id_by_external(conn, "service_records", tenant, external_id).await?;
-            let sql = if existing.is_some() {
-                "UPDATE service_records SET asset_id = $3, station_id = $4, service_date = $5, kind = $6, mileage_km = $7, description = $8 \
-                 WHERE tenant_id = $1 AND external_id = $2"
-            } else {
-                "INSERT INTO service_records (tenant_id, external_id, asset_id, station_id, service_date, kind, mileage_km, description) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            };
-            sqlx::query(sql)
-                .bind(tenant.0)
-                .bind(external_id)
-                .bind(asset)
-                .bind(station)
-                .bind(service_date)
-                .bind(kind)
-                .bind(*mileage_km)
-                .bind(description.as_deref())
-                .execute(&mut *conn)
-                .await?;
-            Ok(if existing.is_some() {
-                ImportOutcome::Updated
-            } else {
-                ImportOutcome::Created
-            })
+            ImportRecord::Order {
+                customer_external_id,
+                ..
+            } => customer_refs.push(customer_external_id.as_str()),
+            ImportRecord::ServiceRecord {
+                vehicle_external_id,
+                station_external_id,
+                ..
+            } => {
+                asset_refs.push(vehicle_external_id.as_str());
+                customer_refs.extend(station_external_id.as_deref());
+            }
+            ImportRecord::Customer(_) => {}
         }
     }
+    let customers = ids_by_external(conn, "customers", tenant, &customer_refs).await?;
+    let assets = ids_by_external(conn, "assets", tenant, &asset_refs).await?;
+    let cust = |x: &str| customers.get(x).copied();
+
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(chunk.len());
+    let mut q = Sql::new("");
+    let mut rows = 0;
+    let mut good: Vec<&CustomerInput> = Vec::new();
+    for r in chunk {
+        let outcome = match external_id(r) {
+            None => Err(FieldError::new("external_id", "is required")),
+            Some(x) if existing.contains_key(x) => Ok(ImportOutcome::Updated),
+            Some(_) => Ok(ImportOutcome::Created),
+        };
+        // References first: a rejected row must leave no trace in the statement.
+        let refs = outcome.and_then(|o| {
+            let r2 = |x: Option<&String>, field: &str, what: &str| match x {
+                Some(x) => cust(x)
+                    .map(Some)
+                    .ok_or(())
+                    .or_else(|_| missing(field, what)),
+                None => Ok(None),
+            };
+            let (a, b) = match r {
+                ImportRecord::Customer(_) => (None, None),
+                ImportRecord::Vehicle {
+                    customer_external_id,
+                    dealer_external_id,
+                    ..
+                } => (
+                    r2(
+                        Some(customer_external_id),
+                        "customer_external_id",
+                        "customer",
+                    )?,
+                    r2(dealer_external_id.as_ref(), "dealer_external_id", "dealer")?,
+                ),
+                ImportRecord::Order {
+                    customer_external_id,
+                    ..
+                } => (
+                    r2(
+                        Some(customer_external_id),
+                        "customer_external_id",
+                        "customer",
+                    )?,
+                    None,
+                ),
+                ImportRecord::ServiceRecord {
+                    vehicle_external_id,
+                    station_external_id,
+                    ..
+                } => {
+                    let asset = assets.get(vehicle_external_id.as_str()).copied();
+                    let asset = asset
+                        .map(Some)
+                        .ok_or(())
+                        .or_else(|_| missing("vehicle_external_id", "vehicle"))?;
+                    (
+                        asset,
+                        r2(
+                            station_external_id.as_ref(),
+                            "station_external_id",
+                            "service station",
+                        )?,
+                    )
+                }
+            };
+            Ok((o, a, b))
+        });
+        let outcome = refs.map(|(o, a, b)| {
+            if rows > 0 {
+                q.push(", ");
+            }
+            q.push("(").int(tenant.0).push(", ");
+            match r {
+                ImportRecord::Customer(c) => {
+                    q.opt_str(c.external_id.as_deref())
+                        .push(", ")
+                        .str(c.kind.unwrap_or(CustomerKind::Person).as_str())
+                        .push(", ");
+                    q.str(&c.name)
+                        .push(", ")
+                        .str(c.tier.as_deref().unwrap_or("standard"))
+                        .push(", ");
+                    q.opt_str(c.region.as_deref())
+                        .push(", ")
+                        .opt_str(c.branch.as_deref())
+                        .push(", ")
+                        .opt_str(c.address.as_deref())
+                        .push(", ");
+                    q.opt_float(c.coordinates.map(|p| p.lat))
+                        .push(", ")
+                        .opt_float(c.coordinates.map(|p| p.lon))
+                        .push(", ");
+                    q.opt_str(c.opening_hours.as_deref())
+                        .push(", ")
+                        .str(&c.tags.join(","))
+                        .push(", ")
+                        .int(ms(at))
+                        .push(", ")
+                        .int(ms(at));
+                    good.push(c);
+                }
+                ImportRecord::Vehicle {
+                    external_id,
+                    vin,
+                    model,
+                    plate,
+                    purchase_date,
+                    ..
+                } => {
+                    q.str(external_id)
+                        .push(", ")
+                        .opt_int(a)
+                        .push(", ")
+                        .str(vin.as_str())
+                        .push(", ")
+                        .opt_str(model.as_deref())
+                        .push(", ");
+                    q.opt_str(plate.as_deref())
+                        .push(", ")
+                        .opt_str(purchase_date.as_deref())
+                        .push(", ")
+                        .opt_int(b);
+                }
+                ImportRecord::Order {
+                    external_id,
+                    order_no,
+                    product,
+                    amount_cents,
+                    ordered_on,
+                    status,
+                    ..
+                } => {
+                    q.str(external_id)
+                        .push(", ")
+                        .opt_int(a)
+                        .push(", ")
+                        .str(order_no)
+                        .push(", ")
+                        .opt_str(product.as_deref())
+                        .push(", ");
+                    q.opt_int(*amount_cents)
+                        .push(", ")
+                        .opt_str(ordered_on.as_deref())
+                        .push(", ")
+                        .opt_str(status.as_deref());
+                }
+                ImportRecord::ServiceRecord {
+                    external_id,
+                    service_date,
+                    kind,
+                    mileage_km,
+                    description,
+                    ..
+                } => {
+                    q.str(external_id)
+                        .push(", ")
+                        .opt_int(a)
+                        .push(", ")
+                        .opt_int(b)
+                        .push(", ")
+                        .str(service_date)
+                        .push(", ");
+                    q.str(kind)
+                        .push(", ")
+                        .opt_int(*mileage_km)
+                        .push(", ")
+                        .opt_str(description.as_deref());
+                }
+            }
+            q.push(")");
+            rows += 1;
+            o
+        });
+        outcomes.push(outcome);
+    }
+    if rows == 0 {
+        return Ok(outcomes);
+    }
+    let (columns, updates) = match own_table {
+        "customers" => (
+            "tenant_id, external_id, kind, name, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at",
+            "kind = excluded.kind, name = excluded.name, tier = excluded.tier, region = excluded.region, branch = excluded.branch, \
+             address = excluded.address, lat = excluded.lat, lon = excluded.lon, opening_hours = excluded.opening_hours, \
+             tags = excluded.tags, updated_at = excluded.updated_at",
+        ),
+        "assets" => (
+            "tenant_id, external_id, customer_id, vin, model, plate, purchase_date, dealer_id",
+            "customer_id = excluded.customer_id, vin = excluded.vin, model = excluded.model, plate = excluded.plate, \
+             purchase_date = excluded.purchase_date, dealer_id = excluded.dealer_id",
+        ),
+        "orders" => (
+            "tenant_id, external_id, customer_id, order_no, product, amount_cents, ordered_on, status",
+            "customer_id = excluded.customer_id, order_no = excluded.order_no, product = excluded.product, \
+             amount_cents = excluded.amount_cents, ordered_on = excluded.ordered_on, status = excluded.status",
+        ),
+        _ => (
+            "tenant_id, external_id, asset_id, station_id, service_date, kind, mileage_km, description",
+            "asset_id = excluded.asset_id, station_id = excluded.station_id, service_date = excluded.service_date, \
+             kind = excluded.kind, mileage_km = excluded.mileage_km, description = excluded.description",
+        ),
+    };
+    let values = std::mem::take(&mut q.text);
+    let mut upsert = q;
+    upsert.text = format!(
+        "INSERT INTO {own_table} ({columns}) VALUES {values} ON CONFLICT (tenant_id, external_id) DO UPDATE SET {updates} RETURNING id, external_id"
+    );
+    let written = upsert.fetch_all(conn).await?;
+    if own_table == "customers" {
+        let mut ids = HashMap::new();
+        for r in &written {
+            ids.insert(r.text("external_id")?, r.int("id")?);
+        }
+        replace_contacts(conn, tenant, &good, &ids, &existing).await?;
+    }
+    Ok(outcomes)
+}
+
+/// Replaces the phone, e-mail and account lists of imported customers.
+async fn replace_contacts(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    customers: &[&CustomerInput],
+    ids: &HashMap<String, i64>,
+    existing: &HashMap<String, i64>,
+) -> Result<()> {
+    let updated: Vec<i64> = existing.values().copied().collect();
+    let lists: [(&str, &str, fn(&CustomerInput) -> Vec<&str>); 3] = [
+        ("customer_phones", "e164", |c| {
+            c.phones.iter().map(|p| p.as_str()).collect()
+        }),
+        ("customer_emails", "email", |c| {
+            c.emails.iter().map(|e| e.as_str()).collect()
+        }),
+        ("customer_accounts", "account_no", |c| {
+            c.accounts.iter().map(String::as_str).collect()
+        }),
+    ];
+    for (table, col, values_of) in lists {
+        if !updated.is_empty() {
+            let mut del = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));
+            del.int(tenant.0)
+                .push(" AND customer_id IN ")
+                .int_list(&updated);
+            del.fetch_all(conn).await?;
+        }
+        let mut ins = Sql::new(&format!(
+            "INSERT INTO {table} (tenant_id, customer_id, {col}) VALUES "
+        ));
+        let mut n = 0;
+        for c in customers {
+            let Some(id) = c.external_id.as_deref().and_then(|x| ids.get(x)) else {
+                continue;
+            };
+            for v in values_of(c) {
+                if n > 0 {
+                    ins.push(", ");
+                }
+                ins.push("(")
+                    .int(tenant.0)
+                    .push(", ")
+                    .int(*id)
+                    .push(", ")
+                    .str(v)
+                    .push(")");
+                n += 1;
+            }
+        }
+        if n > 0 {
+            ins.push(" ON CONFLICT DO NOTHING");
+            ins.fetch_all(conn).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a customer id belongs to the tenant (used by cases).
