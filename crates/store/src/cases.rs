@@ -806,6 +806,9 @@ impl Store {
             }
             ev.fetch_all(&mut tx).await?;
         }
+        if cases.len() >= crate::customers::ANALYZE_AFTER {
+            sqlx::query("ANALYZE").execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(cases.len())
     }

@@ -74,11 +74,23 @@ impl Store {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         };
         crate::migrate::run(&store).await?;
+        if backend == Backend::Sqlite {
+            // Cheap when nothing changed; keeps statistics fresh across restarts.
+            sqlx::query("PRAGMA optimize").execute(&store.pool).await?;
+        }
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Refreshes the query planner's statistics; after bulk loads the planner
+    /// otherwise guesses, and a wrong guess turns a 1 ms list into a table scan.
+    pub async fn analyze(&self) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// For `/healthz`: a round trip to the database.

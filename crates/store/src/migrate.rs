@@ -23,7 +23,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_tenant_scoped_child_indexes"),
+];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock
 /// lets one migrate while the others wait.
