@@ -326,10 +326,15 @@ impl Store {
 
     /// A page of cases, newest first; pass the last id as `before` for the next page.
     pub async fn list_cases(&self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        // Deferred join: pick the page's ids from an index alone, then read
+        // just those rows. Sorting thousands of full rows for 50 is what made
+        // "my active cases" slow at a million cases.
         let mut q = Sql::new(SUMMARY_SELECT);
         q.push(" WHERE c.tenant_id = ").int(tenant.0);
+        q.push(" AND c.id IN (SELECT k.id FROM cases k WHERE k.tenant_id = ")
+            .int(tenant.0);
         if !f.statuses.is_empty() {
-            q.push(" AND c.status IN (");
+            q.push(" AND k.status IN (");
             for (i, s) in f.statuses.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -339,9 +344,9 @@ impl Store {
             q.push(")");
         }
         let texts = [
-            ("c.case_type", f.case_type.map(|t| t.as_str())),
-            ("c.channel", f.channel.map(|c| c.as_str())),
-            ("c.priority", f.priority.map(|p| p.as_str())),
+            ("k.case_type", f.case_type.map(|t| t.as_str())),
+            ("k.channel", f.channel.map(|c| c.as_str())),
+            ("k.priority", f.priority.map(|p| p.as_str())),
         ];
         for (col, v) in texts {
             if let Some(v) = v {
@@ -349,23 +354,24 @@ impl Store {
             }
         }
         let ints = [
-            ("c.assignee_id =", f.assignee_id.map(|v| v.0)),
-            ("c.team_id =", f.team_id.map(|v| v.0)),
-            ("c.customer_id =", f.customer_id.map(|v| v.0)),
-            ("c.category_id =", f.category_id.map(|v| v.0)),
-            ("c.created_at >=", f.created_from.map(ms)),
-            ("c.created_at <", f.created_to.map(ms)),
-            ("c.updated_at >=", f.updated_from.map(ms)),
-            ("c.updated_at <", f.updated_to.map(ms)),
-            ("c.id <", f.before.map(|v| v.0)),
+            ("k.assignee_id =", f.assignee_id.map(|v| v.0)),
+            ("k.team_id =", f.team_id.map(|v| v.0)),
+            ("k.customer_id =", f.customer_id.map(|v| v.0)),
+            ("k.category_id =", f.category_id.map(|v| v.0)),
+            ("k.created_at >=", f.created_from.map(ms)),
+            ("k.created_at <", f.created_to.map(ms)),
+            ("k.updated_at >=", f.updated_from.map(ms)),
+            ("k.updated_at <", f.updated_to.map(ms)),
+            ("k.id <", f.before.map(|v| v.0)),
         ];
         for (cond, v) in ints {
             if let Some(v) = v {
                 q.push(&format!(" AND {cond} ")).int(v);
             }
         }
-        q.push(" ORDER BY c.id DESC LIMIT ")
+        q.push(" ORDER BY k.id DESC LIMIT ")
             .int(i64::from(f.limit.clamp(1, 200)));
+        q.push(") ORDER BY c.id DESC");
         q.fetch_all_pool(&self.pool)
             .await?
             .iter()
