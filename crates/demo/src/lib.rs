@@ -215,6 +215,48 @@ async fn staff(
     })
 }
 
+/// Creates a two-level category tree; returns the leaves.
+async fn category_tree(
+    store: &Store,
+    actor: Actor,
+    tree: &[(&str, &[&str])],
+    at: Timestamp,
+) -> Result<Vec<CategoryId>, StoreError> {
+    let mut leaves = Vec::new();
+    for (parent, children) in tree {
+        let p = store.create_category(actor, None, parent, at).await?;
+        for c in *children {
+            leaves.push(store.create_category(actor, Some(p.id), c, at).await?.id);
+        }
+    }
+    Ok(leaves)
+}
+
+/// Imports the generated rows (all of them, or an error); returns the persons' ids.
+async fn import_people(
+    store: &Store,
+    actor: Actor,
+    records: &[ImportRecord],
+    at: Timestamp,
+) -> Result<Vec<CustomerId>, StoreError> {
+    let outcomes = store.import(actor, records, true, at, &|_| {}).await?;
+    if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
+        return Err(StoreError::Invalid(e.clone()));
+    }
+    let everyone = store
+        .find_customers(
+            actor.tenant_id,
+            &store::CustomerLookup::Name(String::new()),
+            5000,
+        )
+        .await?;
+    Ok(everyone
+        .into_iter()
+        .filter(|c| c.kind == CustomerKind::Person)
+        .map(|c| c.id)
+        .collect())
+}
+
 fn person_name(rng: &mut Rng) -> String {
     format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN))
 }
@@ -276,13 +318,7 @@ async fn seed_auto(
         user_id: None,
         channel: None,
     };
-    let mut cats = Vec::new();
-    for (parent, children) in AUTO_CATEGORIES {
-        let p = store.create_category(actor, None, parent, start).await?;
-        for c in *children {
-            cats.push(store.create_category(actor, Some(p.id), c, start).await?.id);
-        }
-    }
+    let cats = category_tree(store, actor, AUTO_CATEGORIES, start).await?;
     // Dealers and service stations, then owners with vehicles, then service history.
     let mut records = Vec::new();
     for (i, (city, region, lat, lon)) in CITIES.iter().cycle().take(50).enumerate() {
@@ -403,17 +439,7 @@ async fn seed_auto(
             });
         }
     }
-    let outcomes = store.import(actor, &records, true, start, &|_| {}).await?;
-    if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
-        return Err(StoreError::Invalid(e.clone()));
-    }
-    let customers: Vec<CustomerId> = store
-        .find_customers(tenant.id, &store::CustomerLookup::Name(String::new()), 5000)
-        .await?
-        .into_iter()
-        .filter(|c| c.kind == CustomerKind::Person)
-        .map(|c| c.id)
-        .collect();
+    let customers = import_people(store, actor, &records, start).await?;
     cases(
         store,
         &tenant,
@@ -458,13 +484,7 @@ async fn seed_fund(
         user_id: None,
         channel: None,
     };
-    let mut cats = Vec::new();
-    for (parent, children) in FUND_CATEGORIES {
-        let p = store.create_category(actor, None, parent, start).await?;
-        for c in *children {
-            cats.push(store.create_category(actor, Some(p.id), c, start).await?.id);
-        }
-    }
+    let cats = category_tree(store, actor, FUND_CATEGORIES, start).await?;
     let mut records = Vec::new();
     for i in 0..sizes.fund_customers {
         let (city, region, _, _) = CITIES[rng.below(CITIES.len() as u64) as usize];
@@ -487,16 +507,7 @@ async fn seed_fund(
             ..Default::default()
         }));
     }
-    let outcomes = store.import(actor, &records, true, start, &|_| {}).await?;
-    if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
-        return Err(StoreError::Invalid(e.clone()));
-    }
-    let customers: Vec<CustomerId> = store
-        .find_customers(tenant.id, &store::CustomerLookup::Name(String::new()), 5000)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let customers = import_people(store, actor, &records, start).await?;
     cases(
         store,
         &tenant,

@@ -673,9 +673,6 @@ impl Store {
     }
 }
 
-/// Rows per multi-row INSERT: binding slows down with many `$n` parameters in one statement.
-const BULK_ROWS: usize = 100;
-
 impl Store {
     /// Writes historical cases (e.g. from the system a center replaces) in one
     /// transaction, numbering them in order and recording an `imported` event
@@ -689,7 +686,7 @@ impl Store {
         let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        for chunk in cases.chunks(BULK_ROWS) {
+        for chunk in cases.chunks(self.chunk_rows()) {
             // One counter update per year in the chunk reserves a block of numbers.
             let mut numbered = Vec::with_capacity(chunk.len());
             let years: Vec<i16> = chunk

@@ -122,32 +122,44 @@ async fn load_customers(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a customer's own columns as `$1`…`$10`, in the order both writes name them:
+/// kind, name, tier, region, branch, address, lat, lon, opening_hours, tags.
+fn bind_customer<'q>(q: AnyQuery<'q>, c: &'q CustomerInput) -> AnyQuery<'q> {
+    q.bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
+        .bind(&c.name)
+        .bind(c.tier.as_deref().unwrap_or("standard"))
+        .bind(c.region.as_deref())
+        .bind(c.branch.as_deref())
+        .bind(c.address.as_deref())
+        .bind(c.coordinates.map(|p| p.lat))
+        .bind(c.coordinates.map(|p| p.lon))
+        .bind(c.opening_hours.as_deref())
+        .bind(c.tags.join(","))
+}
+
 async fn insert_customer(
     conn: &mut AnyConnection,
     tenant: TenantId,
     c: &CustomerInput,
     at: Timestamp,
 ) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO customers (tenant_id, kind, name, external_id, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at) \
+    let q = sqlx::query(
+        "INSERT INTO customers (kind, name, tier, region, branch, address, lat, lon, opening_hours, tags, \
+         tenant_id, external_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-    )
-    .bind(tenant.0)
-    .bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
-    .bind(&c.name)
-    .bind(c.external_id.as_deref())
-    .bind(c.tier.as_deref().unwrap_or("standard"))
-    .bind(c.region.as_deref())
-    .bind(c.branch.as_deref())
-    .bind(c.address.as_deref())
-    .bind(c.coordinates.map(|p| p.lat))
-    .bind(c.coordinates.map(|p| p.lon))
-    .bind(c.opening_hours.as_deref())
-    .bind(c.tags.join(","))
-    .bind(ms(at))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| StoreError::from_unique(e, "a customer with this external_id already exists"))?;
+    );
+    let row = bind_customer(q, c)
+        .bind(tenant.0)
+        .bind(c.external_id.as_deref())
+        .bind(ms(at))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| {
+            StoreError::from_unique(e, "a customer with this external_id already exists")
+        })?;
+    let id = row.int("id")?;
     insert_contacts(conn, tenant, id, c).await?;
     Ok(id)
 }
@@ -159,26 +171,17 @@ async fn update_customer_row(
     c: &CustomerInput,
     at: Timestamp,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let q = sqlx::query(
         "UPDATE customers SET kind = $1, name = $2, tier = $3, region = $4, branch = $5, address = $6, lat = $7, lon = $8, \
          opening_hours = $9, tags = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13",
-    )
-    .bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
-    .bind(&c.name)
-    .bind(c.tier.as_deref().unwrap_or("standard"))
-    .bind(c.region.as_deref())
-    .bind(c.branch.as_deref())
-    .bind(c.address.as_deref())
-    .bind(c.coordinates.map(|p| p.lat))
-    .bind(c.coordinates.map(|p| p.lon))
-    .bind(c.opening_hours.as_deref())
-    .bind(c.tags.join(","))
-    .bind(ms(at))
-    .bind(tenant.0)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    );
+    let n = bind_customer(q, c)
+        .bind(ms(at))
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -444,7 +447,7 @@ impl Store {
         let mut outcomes = Vec::with_capacity(records.len());
         let mut start = 0;
         while start < records.len() {
-            let end = chunk_end(records, start);
+            let end = chunk_end(records, start, self.chunk_rows());
             let chunk = &records[start..end];
             outcomes.extend(import_chunk(&mut tx, actor.tenant_id, chunk, at).await?);
             start = end;
@@ -477,10 +480,6 @@ impl Store {
     }
 }
 
-/// Rows per chunk. Binding cost grows faster than linearly with the number of
-/// `$n` parameters in one statement, so statements stay at about 1,500 of them.
-const IMPORT_CHUNK: usize = 100;
-
 /// A load this large changes the tables enough that the planner's statistics should follow.
 pub(crate) const ANALYZE_AFTER: usize = 1000;
 
@@ -495,12 +494,12 @@ fn external_id(r: &ImportRecord) -> Option<&str> {
 
 /// The end of the chunk starting at `start`: same kind, no external id twice
 /// (a repeated id must see the row before it written).
-fn chunk_end(records: &[ImportRecord], start: usize) -> usize {
+fn chunk_end(records: &[ImportRecord], start: usize, max_rows: usize) -> usize {
     let kind = std::mem::discriminant(&records[start]);
     let mut seen = std::collections::HashSet::new();
     let mut end = start;
     while end < records.len()
-        && end - start < IMPORT_CHUNK
+        && end - start < max_rows
         && std::mem::discriminant(&records[end]) == kind
     {
         if let Some(x) = external_id(&records[end])
