@@ -40,18 +40,9 @@ fn csrf_ok(auth: &Auth, given: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    UiLang(lang): UiLang,
-    parts: axum::http::request::Parts,
-) -> Response {
-    let _ = lang;
-    let mut parts = parts;
-    match <Auth as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-        &mut parts, &state,
-    )
-    .await
-    {
+/// `/`: the signed-in user's own start page, or the login.
+pub async fn home(auth: Result<Auth, ApiError>) -> Response {
+    match auth {
         Ok(a) => Redirect::to(a.user.role.home()).into_response(),
         Err(_) => Redirect::to("/login").into_response(),
     }
