@@ -323,7 +323,7 @@ async fn admin(store: &Store, action: Admin) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("tenant {tenant:?}"))?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let username = web_username(&username)?;
+            let username = domain::user::username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
             let (pw, show) = pick_password(password)?;
             let user = NewUser {
                 username,
@@ -462,22 +462,11 @@ async fn import_file(
     Ok(())
 }
 
-fn web_username(u: &str) -> anyhow::Result<String> {
-    let u = u.trim().to_lowercase();
-    if u.is_empty()
-        || !u
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        bail!("username: may contain only letters, digits and . _ - @");
-    }
-    Ok(u)
-}
-
 fn pick_password(given: Option<String>) -> anyhow::Result<(String, bool)> {
     match given {
-        Some(p) if p.chars().count() < 10 => bail!("password: must have at least 10 characters"),
-        Some(p) => Ok((p, false)),
+        Some(p) => domain::user::password(&p)
+            .map(|p| (p, false))
+            .map_err(|e| anyhow::anyhow!("{e}")),
         None => Ok((web::auth::random_password(), true)),
     }
 }

@@ -9,5 +9,6 @@ pub mod ids;
 pub mod model;
 pub mod role;
 pub mod task;
+pub mod user;
 
 pub use error::FieldError;

@@ -38,41 +38,17 @@ pub struct UserBody {
     department_id: Option<i64>,
 }
 
-pub fn username(input: &str) -> Result<String, ApiError> {
-    let u = text("username", input, 64)?;
-    if !u
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(ApiError::field(
-            "username",
-            "may contain only letters, digits and . _ - @",
-        ));
-    }
-    Ok(u.to_lowercase())
-}
-
-pub fn password(input: &str) -> Result<String, ApiError> {
-    if input.chars().count() < 10 {
-        return Err(ApiError::field(
-            "password",
-            "must have at least 10 characters",
-        ));
-    }
-    Ok(input.to_string())
-}
-
 pub async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
     Json(b): Json<UserBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
-    let username = username(&b.username)?;
+    let username = domain::user::username(&b.username)?;
     let display_name = text("display_name", &b.display_name, 100)?;
     let role = Role::parse(&b.role)?;
     let (pw, generated) = match &b.password {
-        Some(p) => (password(p)?, false),
+        Some(p) => (domain::user::password(p)?, false),
         None => (auth::random_password(), true),
     };
     let new = NewUser {
@@ -112,7 +88,7 @@ pub async fn update_user(
     let id = UserId(id);
     state.store.user(auth.tenant.id, id).await?;
     if let Some(p) = &b.password {
-        let hash = auth::hash_password_blocking(password(p)?).await?;
+        let hash = auth::hash_password_blocking(domain::user::password(p)?).await?;
         state
             .store
             .set_password(auth.actor(), id, &hash, now)
