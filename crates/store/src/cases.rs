@@ -1,5 +1,6 @@
 //! Cases, their interactions and attachments, and the workflow's writes.
 
+use crate::bulk::{BULK_ROWS, Col, Columns, JsonRows, insert_json};
 use crate::customers::customer_exists;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{Data, case_event, data};
@@ -686,7 +687,8 @@ impl Store {
         let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        for chunk in cases.chunks(self.chunk_rows()) {
+        self.bulk_planning(&mut tx).await?;
+        for chunk in cases.chunks(BULK_ROWS) {
             // One counter update per year in the chunk reserves a block of numbers.
             let mut numbered = Vec::with_capacity(chunk.len());
             let years: Vec<i16> = chunk
@@ -717,67 +719,39 @@ impl Store {
                 });
                 numbered.push((input, *status, *at, year, seq.unwrap_or_default()));
             }
-            let mut q = Sql::new(
-                "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
-                 category_id, assignee_id, team_id, custom, created_by, created_at, updated_at, resolved_at, closed_at) VALUES ",
-            );
-            for (i, (c, status, at, year, seq)) in numbered.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                let opt = |q: &mut Sql, v: Option<i64>| match v {
-                    Some(v) => {
-                        q.int(v);
-                    }
-                    None => {
-                        q.push("NULL");
-                    }
-                };
-                q.push("(")
-                    .int(tenant.0)
-                    .push(", ")
-                    .int(i64::from(*year))
-                    .push(", ")
-                    .int(*seq)
-                    .push(", ");
-                q.str(c.case_type.as_str())
-                    .push(", ")
-                    .str(c.channel.as_str())
-                    .push(", ")
-                    .str(c.priority.as_str())
-                    .push(", ");
-                q.str(status.as_str())
-                    .push(", ")
-                    .str(&c.subject)
-                    .push(", ")
-                    .str(&c.description)
-                    .push(", ");
-                opt(&mut q, c.customer_id.map(|v| v.0));
-                q.push(", ");
-                opt(&mut q, c.category_id.map(|v| v.0));
-                q.push(", ");
-                opt(&mut q, c.assignee_id.map(|v| v.0));
-                q.push(", ");
-                opt(&mut q, c.team_id.map(|v| v.0));
-                q.push(", ")
-                    .str(&serde_json::to_string(&c.custom).unwrap_or_default())
-                    .push(", ");
-                opt(&mut q, actor.user_id.map(|u| u.0));
-                q.push(", ").int(ms(*at)).push(", ").int(ms(*at)).push(", ");
+            let mut rows = JsonRows::new();
+            for (c, status, at, year, seq) in &numbered {
                 let done =
                     matches!(status, CaseStatus::Resolved | CaseStatus::Closed).then_some(ms(*at));
-                opt(&mut q, done);
-                q.push(", ");
-                opt(&mut q, (*status == CaseStatus::Closed).then_some(ms(*at)));
-                q.push(")");
+                rows.row()
+                    .int(tenant.0)
+                    .int(i64::from(*year))
+                    .int(*seq)
+                    .str(c.case_type.as_str())
+                    .str(c.channel.as_str())
+                    .str(c.priority.as_str())
+                    .str(status.as_str())
+                    .str(&c.subject)
+                    .str(&c.description)
+                    .opt_int(c.customer_id.map(|v| v.0))
+                    .opt_int(c.category_id.map(|v| v.0))
+                    .opt_int(c.assignee_id.map(|v| v.0))
+                    .opt_int(c.team_id.map(|v| v.0))
+                    .str(&serde_json::to_string(&c.custom).unwrap_or_default())
+                    .opt_int(actor.user_id.map(|u| u.0))
+                    .int(ms(*at))
+                    .int(ms(*at))
+                    .opt_int(done)
+                    .opt_int((*status == CaseStatus::Closed).then_some(ms(*at)));
             }
             // Matched back by number: neither engine promises RETURNING order.
-            q.push(" RETURNING id, year, seq");
-            let ids = q.fetch_all(&mut tx).await?;
-            let mut ev = Sql::new(
-                "INSERT INTO case_events (tenant_id, case_id, at, actor_id, channel, kind, data) VALUES ",
-            );
-            for (i, row) in ids.iter().enumerate() {
+            let mut q = Sql::new(&format!(
+                "{} RETURNING id, year, seq",
+                insert_json(self.backend(), "cases", CASE_IMPORT)
+            ));
+            let ids = q.bind_text(rows.finish()).fetch_all(&mut tx).await?;
+            let mut events = JsonRows::new();
+            for row in &ids {
                 let (year, seq) = (row.int("year")?, row.int("seq")?);
                 let Some((c, status, at, _, _)) = numbered
                     .iter()
@@ -785,28 +759,20 @@ impl Store {
                 else {
                     continue;
                 };
-                if i > 0 {
-                    ev.push(", ");
-                }
                 let d = serde_json::to_string(&data([("status", status.to_string())]))
                     .unwrap_or_default();
-                ev.push("(")
+                events
+                    .row()
                     .int(tenant.0)
-                    .push(", ")
                     .int(row.int("id")?)
-                    .push(", ")
                     .int(ms(*at))
-                    .push(", ");
-                match actor.user_id {
-                    Some(u) => ev.int(u.0),
-                    None => ev.push("NULL"),
-                };
-                ev.push(", ")
+                    .opt_int(actor.user_id.map(|u| u.0))
                     .str(c.channel.as_str())
-                    .push(", 'imported', ")
-                    .str(&d)
-                    .push(")");
+                    .str("imported")
+                    .str(&d);
             }
+            let mut ev = Sql::new(&insert_json(self.backend(), "case_events", EVENT_IMPORT));
+            ev.bind_text(events.finish());
             ev.fetch_all(&mut tx).await?;
         }
         if cases.len() >= crate::customers::ANALYZE_AFTER {
@@ -816,3 +782,35 @@ impl Store {
         Ok(cases.len())
     }
 }
+
+/// The columns of imported cases and their events, in JSON row order.
+const CASE_IMPORT: Columns = &[
+    ("tenant_id", Col::Int),
+    ("year", Col::Int),
+    ("seq", Col::Int),
+    ("case_type", Col::Text),
+    ("channel", Col::Text),
+    ("priority", Col::Text),
+    ("status", Col::Text),
+    ("subject", Col::Text),
+    ("description", Col::Text),
+    ("customer_id", Col::Int),
+    ("category_id", Col::Int),
+    ("assignee_id", Col::Int),
+    ("team_id", Col::Int),
+    ("custom", Col::Text),
+    ("created_by", Col::Int),
+    ("created_at", Col::Int),
+    ("updated_at", Col::Int),
+    ("resolved_at", Col::Int),
+    ("closed_at", Col::Int),
+];
+const EVENT_IMPORT: Columns = &[
+    ("tenant_id", Col::Int),
+    ("case_id", Col::Int),
+    ("at", Col::Int),
+    ("actor_id", Col::Int),
+    ("channel", Col::Text),
+    ("kind", Col::Text),
+    ("data", Col::Text),
+];

@@ -1,6 +1,7 @@
 //! Customers with their phones, e-mails, accounts, vehicles, orders and service history.
 
-use crate::db::{RowExt, Store, ms, vocab};
+use crate::bulk::{BULK_ROWS, Col, Columns, JsonRows, insert_json, select_json};
+use crate::db::{Backend, RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
 use crate::sql::Sql;
 use crate::users::exists;
@@ -14,7 +15,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// How a caller is looked up (the basis of screen pop).
 #[derive(Debug, Clone)]
@@ -444,12 +445,14 @@ impl Store {
     ) -> Result<Vec<std::result::Result<ImportOutcome, FieldError>>> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        self.bulk_planning(&mut tx).await?;
         let mut outcomes = Vec::with_capacity(records.len());
         let mut start = 0;
         while start < records.len() {
-            let end = chunk_end(records, start, self.chunk_rows());
+            let end = chunk_end(records, start, BULK_ROWS);
             let chunk = &records[start..end];
-            outcomes.extend(import_chunk(&mut tx, actor.tenant_id, chunk, at).await?);
+            outcomes
+                .extend(import_chunk(&mut tx, self.backend(), actor.tenant_id, chunk, at).await?);
             start = end;
             progress(start);
         }
@@ -512,9 +515,12 @@ fn chunk_end(records: &[ImportRecord], start: usize, max_rows: usize) -> usize {
     end.max(start + 1)
 }
 
-/// `external_id → id` for the given ids of one table.
+/// `external_id → id` for the given ids of one table. One unique-index probe
+/// per key, written as a correlated subquery so that no planner estimate
+/// (stale while a big load grows the table) can turn it into a table scan.
 async fn ids_by_external(
     conn: &mut AnyConnection,
+    backend: Backend,
     table: &str,
     tenant: TenantId,
     exts: &[&str],
@@ -523,12 +529,20 @@ async fn ids_by_external(
     if exts.is_empty() {
         return Ok(out);
     }
+    let mut keys = JsonRows::new();
+    for x in exts {
+        keys.row().str(x);
+    }
     let mut q = Sql::new(&format!(
-        "SELECT id, external_id FROM {table} WHERE tenant_id = "
+        "SELECT k.x AS external_id, (SELECT t.id FROM {table} t \
+         WHERE t.tenant_id = $2 AND t.external_id = k.x) AS id FROM ({}) AS k",
+        select_json(backend, &[("x", Col::Text)], 1)
     ));
-    q.int(tenant.0).push(" AND external_id IN ").str_list(exts);
+    q.bind_text(keys.finish()).bind_int(tenant.0);
     for r in q.fetch_all(conn).await? {
-        out.insert(r.text("external_id")?, r.int("id")?);
+        if let Some(id) = r.opt_int("id")? {
+            out.insert(r.text("external_id")?, id);
+        }
     }
     Ok(out)
 }
@@ -537,6 +551,7 @@ type Outcome = std::result::Result<ImportOutcome, FieldError>;
 
 async fn import_chunk(
     conn: &mut AnyConnection,
+    backend: Backend,
     tenant: TenantId,
     chunk: &[ImportRecord],
     at: Timestamp,
@@ -554,7 +569,7 @@ async fn import_chunk(
         ImportRecord::ServiceRecord { .. } => "service_records",
     };
     let exts: Vec<&str> = chunk.iter().filter_map(external_id).collect();
-    let existing = ids_by_external(conn, own_table, tenant, &exts).await?;
+    let existing = ids_by_external(conn, backend, own_table, tenant, &exts).await?;
     // References to other rows, resolved once per chunk.
     let mut customer_refs = Vec::new();
     let mut asset_refs = Vec::new();
@@ -583,13 +598,12 @@ async fn import_chunk(
             ImportRecord::Customer(_) => {}
         }
     }
-    let customers = ids_by_external(conn, "customers", tenant, &customer_refs).await?;
-    let assets = ids_by_external(conn, "assets", tenant, &asset_refs).await?;
+    let customers = ids_by_external(conn, backend, "customers", tenant, &customer_refs).await?;
+    let assets = ids_by_external(conn, backend, "assets", tenant, &asset_refs).await?;
     let cust = |x: &str| customers.get(x).copied();
 
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(chunk.len());
-    let mut q = Sql::new("");
-    let mut rows = 0;
+    let mut rows = JsonRows::new();
     let mut good: Vec<&CustomerInput> = Vec::new();
     for r in chunk {
         let outcome = match external_id(r) {
@@ -654,36 +668,21 @@ async fn import_chunk(
             Ok((o, a, b))
         });
         let outcome = refs.map(|(o, a, b)| {
-            if rows > 0 {
-                q.push(", ");
-            }
-            q.push("(").int(tenant.0).push(", ");
+            rows.row().int(tenant.0);
             match r {
                 ImportRecord::Customer(c) => {
-                    q.opt_str(c.external_id.as_deref())
-                        .push(", ")
+                    rows.opt_str(c.external_id.as_deref())
                         .str(c.kind.unwrap_or(CustomerKind::Person).as_str())
-                        .push(", ");
-                    q.str(&c.name)
-                        .push(", ")
+                        .str(&c.name)
                         .str(c.tier.as_deref().unwrap_or("standard"))
-                        .push(", ");
-                    q.opt_str(c.region.as_deref())
-                        .push(", ")
+                        .opt_str(c.region.as_deref())
                         .opt_str(c.branch.as_deref())
-                        .push(", ")
                         .opt_str(c.address.as_deref())
-                        .push(", ");
-                    q.opt_float(c.coordinates.map(|p| p.lat))
-                        .push(", ")
+                        .opt_float(c.coordinates.map(|p| p.lat))
                         .opt_float(c.coordinates.map(|p| p.lon))
-                        .push(", ");
-                    q.opt_str(c.opening_hours.as_deref())
-                        .push(", ")
+                        .opt_str(c.opening_hours.as_deref())
                         .str(&c.tags.join(","))
-                        .push(", ")
                         .int(ms(at))
-                        .push(", ")
                         .int(ms(at));
                     good.push(c);
                 }
@@ -695,18 +694,12 @@ async fn import_chunk(
                     purchase_date,
                     ..
                 } => {
-                    q.str(external_id)
-                        .push(", ")
+                    rows.str(external_id)
                         .opt_int(a)
-                        .push(", ")
                         .str(vin.as_str())
-                        .push(", ")
                         .opt_str(model.as_deref())
-                        .push(", ");
-                    q.opt_str(plate.as_deref())
-                        .push(", ")
+                        .opt_str(plate.as_deref())
                         .opt_str(purchase_date.as_deref())
-                        .push(", ")
                         .opt_int(b);
                 }
                 ImportRecord::Order {
@@ -718,18 +711,12 @@ async fn import_chunk(
                     status,
                     ..
                 } => {
-                    q.str(external_id)
-                        .push(", ")
+                    rows.str(external_id)
                         .opt_int(a)
-                        .push(", ")
                         .str(order_no)
-                        .push(", ")
                         .opt_str(product.as_deref())
-                        .push(", ");
-                    q.opt_int(*amount_cents)
-                        .push(", ")
+                        .opt_int(*amount_cents)
                         .opt_str(ordered_on.as_deref())
-                        .push(", ")
                         .opt_str(status.as_deref());
                 }
                 ImportRecord::ServiceRecord {
@@ -740,75 +727,126 @@ async fn import_chunk(
                     description,
                     ..
                 } => {
-                    q.str(external_id)
-                        .push(", ")
+                    rows.str(external_id)
                         .opt_int(a)
-                        .push(", ")
                         .opt_int(b)
-                        .push(", ")
                         .str(service_date)
-                        .push(", ");
-                    q.str(kind)
-                        .push(", ")
+                        .str(kind)
                         .opt_int(*mileage_km)
-                        .push(", ")
                         .opt_str(description.as_deref());
                 }
             }
-            q.push(")");
-            rows += 1;
             o
         });
         outcomes.push(outcome);
     }
-    if rows == 0 {
+    if rows.rows() == 0 {
         return Ok(outcomes);
     }
-    let (columns, updates) = match own_table {
-        "customers" => (
-            "tenant_id, external_id, kind, name, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at",
-            "kind = excluded.kind, name = excluded.name, tier = excluded.tier, region = excluded.region, branch = excluded.branch, \
-             address = excluded.address, lat = excluded.lat, lon = excluded.lon, opening_hours = excluded.opening_hours, \
-             tags = excluded.tags, updated_at = excluded.updated_at",
-        ),
-        "assets" => (
-            "tenant_id, external_id, customer_id, vin, model, plate, purchase_date, dealer_id",
-            "customer_id = excluded.customer_id, vin = excluded.vin, model = excluded.model, plate = excluded.plate, \
-             purchase_date = excluded.purchase_date, dealer_id = excluded.dealer_id",
-        ),
-        "orders" => (
-            "tenant_id, external_id, customer_id, order_no, product, amount_cents, ordered_on, status",
-            "customer_id = excluded.customer_id, order_no = excluded.order_no, product = excluded.product, \
-             amount_cents = excluded.amount_cents, ordered_on = excluded.ordered_on, status = excluded.status",
-        ),
-        _ => (
-            "tenant_id, external_id, asset_id, station_id, service_date, kind, mileage_km, description",
-            "asset_id = excluded.asset_id, station_id = excluded.station_id, service_date = excluded.service_date, \
-             kind = excluded.kind, mileage_km = excluded.mileage_km, description = excluded.description",
-        ),
+    let columns = match own_table {
+        "customers" => CUSTOMER_IMPORT,
+        "assets" => VEHICLE_IMPORT,
+        "orders" => ORDER_IMPORT,
+        _ => SERVICE_RECORD_IMPORT,
     };
-    let values = std::mem::take(&mut q.text);
-    let mut upsert = q;
-    upsert.text = format!(
-        "INSERT INTO {own_table} ({columns}) VALUES {values} ON CONFLICT (tenant_id, external_id) DO UPDATE SET {updates} RETURNING id, external_id"
-    );
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let data: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| {
+            !matches!(
+                *n,
+                "tenant_id" | "external_id" | "created_at" | "updated_at"
+            )
+        })
+        .collect();
+    let mut updates: Vec<String> = names
+        .iter()
+        .filter(|n| !matches!(**n, "tenant_id" | "external_id" | "created_at"))
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    updates.sort();
+    // A row the file repeats unchanged is not rewritten (nor its updated_at moved).
+    let differs: Vec<String> = data
+        .iter()
+        .map(|n| format!("{own_table}.{n} IS DISTINCT FROM excluded.{n}"))
+        .collect();
+    let mut upsert = Sql::new(&format!(
+        "{} ON CONFLICT (tenant_id, external_id) DO UPDATE SET {} WHERE {} RETURNING id, external_id",
+        insert_json(backend, own_table, columns),
+        updates.join(", "),
+        differs.join(" OR "),
+    ));
+    upsert.bind_text(rows.finish());
     let written = upsert.fetch_all(conn).await?;
     if own_table == "customers" {
-        let mut ids = HashMap::new();
+        let mut ids = existing.clone();
         for r in &written {
             ids.insert(r.text("external_id")?, r.int("id")?);
         }
-        replace_contacts(conn, tenant, &good, &ids, &existing).await?;
+        replace_contacts(conn, backend, tenant, &good, &ids, &existing).await?;
     }
     Ok(outcomes)
 }
+
+/// Columns written by an import, in the order its JSON rows hold them.
+type ImportColumns = Columns<'static>;
+const CUSTOMER_IMPORT: ImportColumns = &[
+    ("tenant_id", Col::Int),
+    ("external_id", Col::Text),
+    ("kind", Col::Text),
+    ("name", Col::Text),
+    ("tier", Col::Text),
+    ("region", Col::Text),
+    ("branch", Col::Text),
+    ("address", Col::Text),
+    ("lat", Col::Float),
+    ("lon", Col::Float),
+    ("opening_hours", Col::Text),
+    ("tags", Col::Text),
+    ("created_at", Col::Int),
+    ("updated_at", Col::Int),
+];
+const VEHICLE_IMPORT: ImportColumns = &[
+    ("tenant_id", Col::Int),
+    ("external_id", Col::Text),
+    ("customer_id", Col::Int),
+    ("vin", Col::Text),
+    ("model", Col::Text),
+    ("plate", Col::Text),
+    ("purchase_date", Col::Text),
+    ("dealer_id", Col::Int),
+];
+const ORDER_IMPORT: ImportColumns = &[
+    ("tenant_id", Col::Int),
+    ("external_id", Col::Text),
+    ("customer_id", Col::Int),
+    ("order_no", Col::Text),
+    ("product", Col::Text),
+    ("amount_cents", Col::Int),
+    ("ordered_on", Col::Text),
+    ("status", Col::Text),
+];
+const SERVICE_RECORD_IMPORT: ImportColumns = &[
+    ("tenant_id", Col::Int),
+    ("external_id", Col::Text),
+    ("asset_id", Col::Int),
+    ("station_id", Col::Int),
+    ("service_date", Col::Text),
+    ("kind", Col::Text),
+    ("mileage_km", Col::Int),
+    ("description", Col::Text),
+];
 
 /// Reads one contact list (phones, e-mails or accounts) of a customer.
 type ContactsOf = fn(&CustomerInput) -> Vec<&str>;
 
 /// Replaces the phone, e-mail and account lists of imported customers.
+/// A daily file mostly repeats yesterday's lists: a list that did not
+/// change is left as it is rather than deleted and written again.
 async fn replace_contacts(
     conn: &mut AnyConnection,
+    backend: Backend,
     tenant: TenantId,
     customers: &[&CustomerInput],
     ids: &HashMap<String, i64>,
@@ -827,37 +865,58 @@ async fn replace_contacts(
         }),
     ];
     for (table, col, values_of) in lists {
+        let mut current: HashMap<i64, BTreeSet<String>> = HashMap::new();
         if !updated.is_empty() {
+            let mut q = Sql::new(&format!(
+                "SELECT customer_id, {col} AS v FROM {table} WHERE tenant_id = "
+            ));
+            q.int(tenant.0)
+                .push(" AND customer_id IN ")
+                .int_list(&updated);
+            for r in q.fetch_all(conn).await? {
+                current
+                    .entry(r.int("customer_id")?)
+                    .or_default()
+                    .insert(r.text("v")?);
+            }
+        }
+        let mut changed = Vec::new();
+        let mut rows = JsonRows::new();
+        for c in customers {
+            let Some(&id) = c.external_id.as_deref().and_then(|x| ids.get(x)) else {
+                continue;
+            };
+            let wanted: BTreeSet<&str> = values_of(c).into_iter().collect();
+            let had = current.get(&id);
+            if had.is_some_and(|had| had.iter().map(String::as_str).eq(wanted.iter().copied())) {
+                continue;
+            }
+            if had.is_some() {
+                changed.push(id);
+            }
+            for v in wanted {
+                rows.row().int(tenant.0).int(id).str(v);
+            }
+        }
+        if !changed.is_empty() {
             let mut del = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));
             del.int(tenant.0)
                 .push(" AND customer_id IN ")
-                .int_list(&updated);
+                .int_list(&changed);
             del.fetch_all(conn).await?;
         }
-        let mut ins = Sql::new(&format!(
-            "INSERT INTO {table} (tenant_id, customer_id, {col}) VALUES "
-        ));
-        let mut n = 0;
-        for c in customers {
-            let Some(id) = c.external_id.as_deref().and_then(|x| ids.get(x)) else {
-                continue;
-            };
-            for v in values_of(c) {
-                if n > 0 {
-                    ins.push(", ");
-                }
-                ins.push("(")
-                    .int(tenant.0)
-                    .push(", ")
-                    .int(*id)
-                    .push(", ")
-                    .str(v)
-                    .push(")");
-                n += 1;
-            }
-        }
-        if n > 0 {
-            ins.push(" ON CONFLICT DO NOTHING");
+        if rows.rows() > 0 {
+            let columns = [
+                ("tenant_id", Col::Int),
+                ("customer_id", Col::Int),
+                (col, Col::Text),
+            ];
+            // DO NOTHING: a concurrent import of the same new customer may have written the same list.
+            let mut ins = Sql::new(&format!(
+                "{} ON CONFLICT DO NOTHING",
+                insert_json(backend, table, &columns)
+            ));
+            ins.bind_text(rows.finish());
             ins.fetch_all(conn).await?;
         }
     }

@@ -5,6 +5,7 @@
 //! the few places where the dialects differ ask [`Backend`]. Every query takes
 //! the tenant id and filters on it.
 
+mod bulk;
 mod cases;
 mod catalog;
 mod customers;

@@ -7,7 +7,6 @@ use sqlx::{AnyConnection, Arguments};
 pub(crate) enum Arg {
     Int(i64),
     Text(String),
-    Float(f64),
 }
 
 #[derive(Debug, Default)]
@@ -44,38 +43,15 @@ impl Sql {
         self.arg(Arg::Text(v.to_string()))
     }
 
-    /// A NULL is written as a literal: a typed NULL parameter would not fit every column in PostgreSQL.
-    pub fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
-        match v {
-            Some(v) => self.int(v),
-            None => self.push("NULL"),
-        }
+    /// Binds a text to the next `$n` the caller wrote into the text itself.
+    pub fn bind_text(&mut self, v: String) -> &mut Self {
+        self.args.push(Arg::Text(v));
+        self
     }
 
-    pub fn opt_str(&mut self, v: Option<&str>) -> &mut Self {
-        match v {
-            Some(v) => self.str(v),
-            None => self.push("NULL"),
-        }
-    }
-
-    pub fn opt_float(&mut self, v: Option<f64>) -> &mut Self {
-        match v {
-            Some(v) => self.arg(Arg::Float(v)),
-            None => self.push("NULL"),
-        }
-    }
-
-    /// `(… , …)` list of text placeholders for `IN`.
-    pub fn str_list(&mut self, values: &[&str]) -> &mut Self {
-        self.text.push('(');
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                self.text.push_str(", ");
-            }
-            self.str(v);
-        }
-        self.text.push(')');
+    /// Binds an integer to the next `$n` the caller wrote into the text itself.
+    pub fn bind_int(&mut self, v: i64) -> &mut Self {
+        self.args.push(Arg::Int(v));
         self
     }
 
@@ -99,7 +75,6 @@ impl Sql {
             let _ = match arg {
                 Arg::Int(i) => a.add(*i),
                 Arg::Text(s) => a.add(s.as_str()),
-                Arg::Float(f) => a.add(*f),
             };
         }
         a

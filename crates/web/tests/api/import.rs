@@ -38,6 +38,17 @@ async fn a_dealer_file_imports_once_and_reports_bad_rows() {
         assert_eq!(found["items"].as_array().unwrap().len(), 1);
         assert_eq!(found["items"][0]["tier"], "vip");
 
+        // A changed row replaces what the customer had: the old phone no longer finds them.
+        // Quotes, a backslash and coordinates survive the trip.
+        let changed = "external_id,name,phones,lat,lon\nC1,\"王\"\"伟\"\" \\ 先生\",13700001234,31.2304,121.4737\n";
+        let (_, r) = upload(&sup, "customers", "", changed.as_bytes().to_vec()).await;
+        assert_eq!(r["updated"], 1, "{r}");
+        assert!(sup.ok("/api/v1/customers?phone=13800138000").await["items"].as_array().unwrap().is_empty());
+        let found = sup.ok("/api/v1/customers?phone=13700001234").await;
+        assert_eq!(found["items"][0]["name"], "王\"伟\" \\ 先生");
+        assert_eq!(found["items"][0]["coordinates"]["lat"], 31.2304);
+        assert_eq!(sup.ok("/api/v1/customers?phone=13900001111").await["items"][0]["name"], "李娜");
+
         let vehicles = "external_id,customer_external_id,vin,model,purchase_date,dealer_external_id\n\
                         V1,C1,LSVAA4182E2123456,X5 SUV,2025/6/18,D1\nV2,C404,LSVAA4182E2123457,X5,,\n";
         let (_, r) = upload(&sup, "vehicles", "encoding=utf-8", vehicles.as_bytes().to_vec()).await;
