@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod role;
+pub mod mail;
 pub mod task;
 pub mod user;
 

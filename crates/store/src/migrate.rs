@@ -26,6 +26,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_tenant_scoped_child_indexes"),
+    migration!(3, "0003_mail"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock
