@@ -6,9 +6,9 @@ pub mod contact;
 pub mod customer;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod model;
 pub mod role;
-pub mod mail;
 pub mod task;
 pub mod user;
 

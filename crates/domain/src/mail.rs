@@ -1,11 +1,11 @@
 //! E-mail rules: the case tag in subjects, form-like lines in bodies, and
 //! which case an incoming message belongs to.
 
+use crate::FieldError;
 use crate::case::{CaseNumber, CaseStatus, vocabulary};
 use crate::contact::EmailAddress;
 use crate::ids::CaseId;
 use crate::model::AttachmentInput;
-use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -173,28 +173,46 @@ mod tests {
             assert_eq!(n(subject).as_deref(), want, "{subject}");
         }
         let num = CaseNumber::parse("2026-000123").unwrap();
-        assert_eq!(tag_subject("Re: x [#2026-000123]", num), "Re: x [#2026-000123]");
+        assert_eq!(
+            tag_subject("Re: x [#2026-000123]", num),
+            "Re: x [#2026-000123]"
+        );
         assert_eq!(tag_subject("x", num), "x [#2026-000123]");
     }
 
     #[test]
     fn reads_form_lines_in_both_languages() {
-        let f = form_fields("您好，\n省份：上海\n订单号: SO-77\nAccount: 6222 0000\n账号：后面的不算\n");
+        let f = form_fields(
+            "您好，\n省份：上海\n订单号: SO-77\nAccount: 6222 0000\n账号：后面的不算\n",
+        );
         assert_eq!(f.province.as_deref(), Some("上海"));
         assert_eq!(f.order_no.as_deref(), Some("SO-77"));
         assert_eq!(f.account_no.as_deref(), Some("6222 0000"));
-        assert_eq!(form_fields("Dear team: the order arrived broken"), FormFields::default());
+        assert_eq!(
+            form_fields("Dear team: the order arrived broken"),
+            FormFields::default()
+        );
     }
 
     #[test]
     fn threading_table() {
         let id = CaseId(7);
-        let c = |status, sender_known| Some(Candidate { case_id: id, status, sender_known });
+        let c = |status, sender_known| {
+            Some(Candidate {
+                case_id: id,
+                status,
+                sender_known,
+            })
+        };
         use ClosedReply::*;
         for (candidate, closed, want) in [
             (None, Reopen, Thread::New),
             (c(CaseStatus::Open, true), Reopen, Thread::Continue(id)),
-            (c(CaseStatus::PendingCustomer, true), FollowUp, Thread::Continue(id)),
+            (
+                c(CaseStatus::PendingCustomer, true),
+                FollowUp,
+                Thread::Continue(id),
+            ),
             (c(CaseStatus::Resolved, true), FollowUp, Thread::Reopen(id)),
             (c(CaseStatus::Closed, true), Reopen, Thread::Reopen(id)),
             (c(CaseStatus::Closed, true), FollowUp, Thread::FollowUp(id)),

@@ -61,7 +61,7 @@ fn case_year(at: Timestamp, timezone: &str) -> i16 {
     at.to_zoned(tz).year()
 }
 
-async fn check_refs(
+pub(crate) async fn check_refs(
     conn: &mut AnyConnection,
     tenant: TenantId,
     customer: Option<CustomerId>,
@@ -127,7 +127,7 @@ pub(crate) async fn set_status(
     case_event(conn, actor, id, "status", &d, at).await
 }
 
-async fn touch(
+pub(crate) async fn touch(
     conn: &mut AnyConnection,
     tenant: TenantId,
     id: CaseId,
@@ -142,7 +142,108 @@ async fn touch(
     Ok(())
 }
 
-async fn insert_interaction(
+/// Numbers and writes a new case, with the contact that opened it.
+pub(crate) async fn insert_case(
+    tx: &mut AnyConnection,
+    actor: Actor,
+    timezone: &str,
+    input: &CaseInput,
+    first: Option<&InteractionInput>,
+    at: Timestamp,
+) -> Result<(CaseId, Option<InteractionId>)> {
+    let tenant = actor.tenant_id;
+    check_refs(
+        &mut *tx,
+        tenant,
+        input.customer_id,
+        input.category_id,
+        input.assignee_id,
+        input.team_id,
+    )
+    .await?;
+    let year = case_year(at, timezone);
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
+         ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
+    )
+    .bind(tenant.0)
+    .bind(i64::from(year))
+    .fetch_one(&mut *tx)
+    .await?;
+    // Assigned at once means someone is already working on it.
+    let status = if input.assignee_id.is_some() {
+        CaseStatus::Open
+    } else {
+        CaseStatus::New
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
+         category_id, assignee_id, team_id, custom, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(i64::from(year))
+    .bind(seq)
+    .bind(input.case_type.as_str())
+    .bind(input.channel.as_str())
+    .bind(input.priority.as_str())
+    .bind(status.as_str())
+    .bind(&input.subject)
+    .bind(&input.description)
+    .bind(input.customer_id.map(|c| c.0))
+    .bind(input.category_id.map(|c| c.0))
+    .bind(input.assignee_id.map(|u| u.0))
+    .bind(input.team_id.map(|t| t.0))
+    .bind(serde_json::to_string(&input.custom).unwrap_or_default())
+    .bind(actor.user_id.map(|u| u.0))
+    .bind(ms(at))
+    .fetch_one(&mut *tx)
+    .await?;
+    let id = CaseId(id);
+    let number = CaseNumber { year, seq };
+    let d = data([
+        ("number", number.to_string()),
+        ("type", input.case_type.to_string()),
+        ("channel", input.channel.to_string()),
+        ("status", status.to_string()),
+    ]);
+    case_event(&mut *tx, actor, id, "created", &d, at).await?;
+    let interaction = match first {
+        Some(first) => Some(insert_interaction(&mut *tx, actor, id, first, at).await?),
+        None => None,
+    };
+    Ok((id, interaction))
+}
+
+/// Links two cases both ways, recording it on each.
+pub(crate) async fn insert_link(
+    tx: &mut AnyConnection,
+    actor: Actor,
+    a: CaseId,
+    b: CaseId,
+    at: Timestamp,
+) -> Result<()> {
+    for (x, y) in [(a, b), (b, a)] {
+        sqlx::query("INSERT INTO case_links (tenant_id, case_id, related_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(actor.tenant_id.0)
+            .bind(x.0)
+            .bind(y.0)
+            .execute(&mut *tx)
+            .await?;
+        case_event(
+            &mut *tx,
+            actor,
+            x,
+            "linked",
+            &data([("related_id", y.to_string())]),
+            at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_interaction(
     conn: &mut AnyConnection,
     actor: Actor,
     case_id: CaseId,
@@ -208,68 +309,9 @@ impl Store {
         first: Option<&InteractionInput>,
         at: Timestamp,
     ) -> Result<CaseId> {
-        let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        check_refs(
-            &mut tx,
-            tenant,
-            input.customer_id,
-            input.category_id,
-            input.assignee_id,
-            input.team_id,
-        )
-        .await?;
-        let year = case_year(at, timezone);
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
-             ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(year))
-        .fetch_one(&mut *tx)
-        .await?;
-        // Assigned at once means someone is already working on it.
-        let status = if input.assignee_id.is_some() {
-            CaseStatus::Open
-        } else {
-            CaseStatus::New
-        };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
-             category_id, assignee_id, team_id, custom, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(year))
-        .bind(seq)
-        .bind(input.case_type.as_str())
-        .bind(input.channel.as_str())
-        .bind(input.priority.as_str())
-        .bind(status.as_str())
-        .bind(&input.subject)
-        .bind(&input.description)
-        .bind(input.customer_id.map(|c| c.0))
-        .bind(input.category_id.map(|c| c.0))
-        .bind(input.assignee_id.map(|u| u.0))
-        .bind(input.team_id.map(|t| t.0))
-        .bind(serde_json::to_string(&input.custom).unwrap_or_default())
-        .bind(actor.user_id.map(|u| u.0))
-        .bind(ms(at))
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = CaseId(id);
-        let number = CaseNumber { year, seq };
-        let d = data([
-            ("number", number.to_string()),
-            ("type", input.case_type.to_string()),
-            ("channel", input.channel.to_string()),
-            ("status", status.to_string()),
-        ]);
-        case_event(&mut tx, actor, id, "created", &d, at).await?;
-        if let Some(first) = first {
-            insert_interaction(&mut tx, actor, id, first, at).await?;
-        }
+        let (id, _) = insert_case(&mut tx, actor, timezone, input, first, at).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -652,23 +694,7 @@ impl Store {
         if case_status(&mut tx, actor.tenant_id, b).await.is_err() {
             return Err(StoreError::invalid("related_id", "does not exist"));
         }
-        for (x, y) in [(a, b), (b, a)] {
-            sqlx::query("INSERT INTO case_links (tenant_id, case_id, related_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(actor.tenant_id.0)
-                .bind(x.0)
-                .bind(y.0)
-                .execute(&mut *tx)
-                .await?;
-            case_event(
-                &mut tx,
-                actor,
-                x,
-                "linked",
-                &data([("related_id", y.to_string())]),
-                at,
-            )
-            .await?;
-        }
+        insert_link(&mut tx, actor, a, b, at).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -140,7 +140,7 @@ fn bind_customer<'q>(q: AnyQuery<'q>, c: &'q CustomerInput) -> AnyQuery<'q> {
         .bind(c.tags.join(","))
 }
 
-async fn insert_customer(
+pub(crate) async fn insert_customer(
     conn: &mut AnyConnection,
     tenant: TenantId,
     c: &CustomerInput,

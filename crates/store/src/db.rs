@@ -162,6 +162,7 @@ pub(crate) trait RowExt {
     fn text(&self, col: &str) -> Result<String>;
     fn opt_text(&self, col: &str) -> Result<Option<String>>;
     fn opt_float(&self, col: &str) -> Result<Option<f64>>;
+    fn bytes(&self, col: &str) -> Result<Vec<u8>>;
     fn time(&self, col: &str) -> Result<Timestamp> {
         self.int(col).map(ts)
     }
@@ -185,6 +186,9 @@ impl RowExt for AnyRow {
     }
     fn opt_float(&self, col: &str) -> Result<Option<f64>> {
         Ok(self.try_get::<Option<f64>, _>(col)?)
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>> {
+        Ok(self.try_get::<Vec<u8>, _>(col)?)
     }
 }
 

@@ -12,6 +12,7 @@ mod customers;
 mod db;
 mod error;
 mod events;
+mod mail;
 mod migrate;
 mod reports;
 mod sql;
@@ -22,6 +23,9 @@ pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use mail::{
+    Filed, MailAddress, MailAddressInput, SENDER_HOURLY_LIMIT, SpoolInput, SpooledMail,
+};
 pub use reports::Summary;
 pub use tasks::TaskFilter;
 pub use users::{AuthUser, NewUser, TokenInfo};

@@ -44,7 +44,11 @@ CREATE TABLE mail_messages (
     tenant_id BIGINT NOT NULL,
     message_id TEXT NOT NULL,
     case_id BIGINT NOT NULL REFERENCES cases(id),
+    interaction_id BIGINT REFERENCES interactions(id),
     direction TEXT NOT NULL,
+    from_address TEXT NOT NULL,
+    to_addresses TEXT NOT NULL,
+    subject TEXT NOT NULL,
     PRIMARY KEY (tenant_id, message_id)
 );
 CREATE INDEX mail_messages_case ON mail_messages (tenant_id, case_id);

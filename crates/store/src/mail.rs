@@ -1,0 +1,727 @@
+//! The e-mail channel's storage: receiving addresses, the durable spool of
+//! accepted messages, and filing a message into a case.
+//!
+//! The spool is the one system-wide queue: its worker reads pending rows of
+//! every tenant, and each row carries the tenant it was addressed to.
+
+use crate::cases::{case_status, insert_case, insert_interaction, insert_link, set_status, touch};
+use crate::customers::insert_customer;
+use crate::db::{RowExt, Store, ms, vocab};
+use crate::events::{audit, data};
+use crate::{Result, StoreError};
+use domain::case::{
+    CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
+};
+use domain::contact::EmailAddress;
+use domain::ids::*;
+use domain::mail::{Candidate, ClosedReply, InboundMail, Noise, Thread, form_fields, thread};
+use domain::model::*;
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+
+/// A receiving address and what mail to it becomes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailAddress {
+    pub id: i64,
+    pub tenant_id: TenantId,
+    pub address: String,
+    pub display_name: String,
+    pub case_type: CaseType,
+    pub category_id: Option<CategoryId>,
+    pub team_id: Option<TeamId>,
+    pub region: Option<String>,
+    /// The reply time promised in the acknowledgement, in hours.
+    pub reply_hours: i64,
+    pub vip_reply_hours: i64,
+    /// `zh-CN` or `en`: the language of acknowledgements from this address.
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailAddressInput {
+    pub address: EmailAddress,
+    pub display_name: String,
+    pub case_type: CaseType,
+    pub category_id: Option<CategoryId>,
+    pub team_id: Option<TeamId>,
+    pub region: Option<String>,
+    pub reply_hours: i64,
+    pub vip_reply_hours: i64,
+    pub language: String,
+}
+
+/// A message accepted from the wire, to be written before the sender is told so.
+#[derive(Debug, Clone)]
+pub struct SpoolInput {
+    pub tenant_id: TenantId,
+    pub address_id: i64,
+    /// `smtp` or `imap:<mailbox>`.
+    pub source: String,
+    pub envelope_from: String,
+    pub raw: Vec<u8>,
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpooledMail {
+    pub id: i64,
+    pub tenant_id: TenantId,
+    pub address_id: i64,
+    pub envelope_from: String,
+    pub received_at: Timestamp,
+    pub raw: Vec<u8>,
+}
+
+/// What became of a spooled message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "case_id")]
+pub enum Filed {
+    NewCase(CaseId),
+    Continued(CaseId),
+    Reopened(CaseId),
+    /// A new case linked to the one the message pointed at.
+    Related(CaseId),
+    /// Seen before (the same Message-ID): nothing new written.
+    Duplicate(Option<CaseId>),
+    /// A bounce of our own mail, noted on its case.
+    Bounce(Option<CaseId>),
+    /// An auto-reply, bulk mail or a mail storm: kept, never a case.
+    Ignored,
+    /// Another worker filed it first.
+    AlreadyFiled,
+}
+
+impl Filed {
+    pub fn case_id(self) -> Option<CaseId> {
+        match self {
+            Filed::NewCase(c) | Filed::Continued(c) | Filed::Reopened(c) | Filed::Related(c) => {
+                Some(c)
+            }
+            Filed::Duplicate(c) | Filed::Bounce(c) => c,
+            Filed::Ignored | Filed::AlreadyFiled => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Filed::NewCase(_) => "new_case",
+            Filed::Continued(_) => "continued",
+            Filed::Reopened(_) => "reopened",
+            Filed::Related(_) => "related",
+            Filed::Duplicate(_) => "duplicate",
+            Filed::Bounce(_) => "bounce",
+            Filed::Ignored => "ignored",
+            Filed::AlreadyFiled => "already_filed",
+        }
+    }
+
+    /// A case was opened for the customer: they get an acknowledgement.
+    pub fn wants_ack(self) -> bool {
+        matches!(self, Filed::NewCase(_) | Filed::Related(_))
+    }
+}
+
+/// How many messages one sender may open cases with per hour before the
+/// rest are kept but not filed: a loop between two robots stops here.
+pub const SENDER_HOURLY_LIMIT: i64 = 30;
+
+const ADDRESS_COLS: &str = "id, tenant_id, address, display_name, case_type, category_id, team_id, region, reply_hours, vip_reply_hours, language";
+
+fn address_row(r: &AnyRow) -> Result<MailAddress> {
+    Ok(MailAddress {
+        id: r.int("id")?,
+        tenant_id: TenantId(r.int("tenant_id")?),
+        address: r.text("address")?,
+        display_name: r.text("display_name")?,
+        case_type: vocab(CaseType::parse(&r.text("case_type")?))?,
+        category_id: r.opt_int("category_id")?.map(CategoryId),
+        team_id: r.opt_int("team_id")?.map(TeamId),
+        region: r.opt_text("region")?,
+        reply_hours: r.int("reply_hours")?,
+        vip_reply_hours: r.int("vip_reply_hours")?,
+        language: r.text("language")?,
+    })
+}
+
+impl Store {
+    pub async fn create_mail_address(
+        &self,
+        actor: Actor,
+        m: &MailAddressInput,
+        at: Timestamp,
+    ) -> Result<MailAddress> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        crate::cases::check_refs(
+            &mut tx,
+            actor.tenant_id,
+            None,
+            m.category_id,
+            None,
+            m.team_id,
+        )
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO mail_addresses (tenant_id, address, display_name, case_type, category_id, team_id, region, \
+             reply_hours, vip_reply_hours, language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(actor.tenant_id.0)
+        .bind(m.address.as_str())
+        .bind(&m.display_name)
+        .bind(m.case_type.as_str())
+        .bind(m.category_id.map(|c| c.0))
+        .bind(m.team_id.map(|t| t.0))
+        .bind(m.region.as_deref())
+        .bind(m.reply_hours)
+        .bind(m.vip_reply_hours)
+        .bind(&m.language)
+        .bind(ms(at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from_unique(e, "this address already receives mail"))?;
+        audit(
+            &mut tx,
+            actor,
+            "mail_address.create",
+            &format!("mail_address:{id}"),
+            &data([("address", m.address.to_string())]),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MailAddress {
+            id,
+            tenant_id: actor.tenant_id,
+            address: m.address.to_string(),
+            display_name: m.display_name.clone(),
+            case_type: m.case_type,
+            category_id: m.category_id,
+            team_id: m.team_id,
+            region: m.region.clone(),
+            reply_hours: m.reply_hours,
+            vip_reply_hours: m.vip_reply_hours,
+            language: m.language.clone(),
+        })
+    }
+
+    pub async fn mail_addresses(&self, tenant: TenantId) -> Result<Vec<MailAddress>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(address_row).collect()
+    }
+
+    /// Which tenant receives mail at this address, across all tenants: the
+    /// SMTP listener asks before it accepts a recipient.
+    pub async fn receiving_address(&self, address: &EmailAddress) -> Result<Option<MailAddress>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE address = $1"
+        ))
+        .bind(address.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(address_row).transpose()
+    }
+
+    /// What a customer's reply to a closed case does, for this tenant.
+    pub async fn set_closed_reply(
+        &self,
+        actor: Actor,
+        v: ClosedReply,
+        at: Timestamp,
+    ) -> Result<()> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tenants SET closed_reply = $1 WHERE id = $2")
+            .bind(v.as_str())
+            .bind(actor.tenant_id.0)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "tenant.closed_reply",
+            "tenant",
+            &data([("closed_reply", v.to_string())]),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes accepted messages in one transaction: when this returns, every
+    /// one of them survives a crash. Several sessions' messages share one
+    /// commit (and one disk flush) when they arrive together.
+    pub async fn spool_mail(&self, batch: &[SpoolInput]) -> Result<Vec<i64>> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for m in batch {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
+            )
+            .bind(m.tenant_id.0)
+            .bind(m.address_id)
+            .bind(&m.source)
+            .bind(&m.envelope_from)
+            .bind(ms(m.received_at))
+            .bind(m.raw.len() as i64)
+            .bind(m.raw.as_slice())
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The oldest messages not yet filed, of every tenant.
+    pub async fn pending_mail(&self, limit: i64) -> Result<Vec<SpooledMail>> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, address_id, envelope_from, received_at, raw FROM mail_inbound \
+             WHERE status = 'pending' ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SpooledMail {
+                    id: r.int("id")?,
+                    tenant_id: TenantId(r.int("tenant_id")?),
+                    address_id: r.int("address_id")?,
+                    envelope_from: r.text("envelope_from")?,
+                    received_at: r.time("received_at")?,
+                    raw: r.bytes("raw")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The raw source of a received message, as it came off the wire.
+    pub async fn mail_source(&self, tenant: TenantId, spool_id: i64) -> Result<Vec<u8>> {
+        let row = sqlx::query("SELECT raw FROM mail_inbound WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(spool_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        row.bytes("raw")
+    }
+
+    /// Files one spooled message: into a new or an existing case, or aside
+    /// as noise. One transaction, claimed first, so that two workers (or two
+    /// servers) never file the same message twice.
+    pub async fn file_mail(
+        &self,
+        spooled: &SpooledMail,
+        mail: &InboundMail,
+        at: Timestamp,
+    ) -> Result<Filed> {
+        let tenant = spooled.tenant_id;
+        let actor = Actor {
+            tenant_id: tenant,
+            user_id: None,
+            channel: Some(Channel::Email),
+        };
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE mail_inbound SET status = 'filing' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+        )
+        .bind(tenant.0)
+        .bind(spooled.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return Ok(Filed::AlreadyFiled);
+        }
+        let filed = file_in(&mut tx, actor, spooled, mail, at).await?;
+        let (status, outcome) = match filed {
+            Filed::Ignored => (
+                "ignored",
+                mail.noise
+                    .map_or("rate_limited".to_string(), |n| n.to_string()),
+            ),
+            other
+                if other.wants_ack()
+                    || matches!(other, Filed::Continued(_) | Filed::Reopened(_)) =>
+            {
+                ("filed", other.name().to_string())
+            }
+            other => ("ignored", other.name().to_string()),
+        };
+        sqlx::query(
+            "UPDATE mail_inbound SET status = $1, outcome = $2, case_id = $3, filed_at = $4 WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(status)
+        .bind(outcome)
+        .bind(filed.case_id().map(|c| c.0))
+        .bind(ms(at))
+        .bind(tenant.0)
+        .bind(spooled.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(filed)
+    }
+}
+
+async fn file_in(
+    tx: &mut AnyConnection,
+    actor: Actor,
+    spooled: &SpooledMail,
+    mail: &InboundMail,
+    at: Timestamp,
+) -> Result<Filed> {
+    let tenant = actor.tenant_id;
+    let message_id = mail
+        .message_id
+        .clone()
+        .unwrap_or_else(|| format!("spool-{}@carecenter.invalid", spooled.id));
+    let seen: Option<i64> = sqlx::query_scalar(
+        "SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(&message_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(case) = seen {
+        return Ok(Filed::Duplicate(Some(CaseId(case))));
+    }
+    let referenced = referenced_case(tx, tenant, &mail.refs).await?;
+    match mail.noise {
+        Some(Noise::Bounce) => {
+            if let Some(case) = referenced {
+                let note = InteractionInput {
+                    kind: InteractionKind::Note,
+                    direction: Direction::Internal,
+                    started_at: at,
+                    ended_at: None,
+                    body: format!("Delivery failed / 退信: {}\n\n{}", mail.subject, mail.text),
+                    attachments: Vec::new(),
+                };
+                insert_interaction(tx, actor, case, &note, at).await?;
+            }
+            return Ok(Filed::Bounce(referenced));
+        }
+        Some(_) => return Ok(Filed::Ignored),
+        None => {}
+    }
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_inbound WHERE tenant_id = $1 AND envelope_from = $2 AND received_at > $3 AND status = 'filed'",
+    )
+    .bind(tenant.0)
+    .bind(&spooled.envelope_from)
+    .bind(ms(at) - 3_600_000)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !spooled.envelope_from.is_empty() && recent >= SENDER_HOURLY_LIMIT {
+        return Ok(Filed::Ignored);
+    }
+
+    let address = sqlx::query(&format!(
+        "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(spooled.address_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let address = address_row(&address)?;
+    let form = form_fields(&mail.text);
+    let customer = match &mail.from {
+        Some(from) => Some(match_customer(tx, tenant, from, mail, &form, &address, at).await?),
+        None => None,
+    };
+
+    // The case the message points at: by its headers, else by the subject tag.
+    let candidate_case = match referenced {
+        Some(c) => Some(c),
+        None => match domain::mail::case_tag(&mail.subject) {
+            Some(n) => case_by_number(tx, tenant, n).await?,
+            None => None,
+        },
+    };
+    let candidate = match candidate_case {
+        Some(case) => {
+            let status = case_status(tx, tenant, case).await?;
+            let sender_known = match &mail.from {
+                Some(from) => sender_on_case(tx, tenant, case, customer, from).await?,
+                None => false,
+            };
+            Some(Candidate {
+                case_id: case,
+                status,
+                sender_known,
+            })
+        }
+        None => None,
+    };
+    let closed: String = sqlx::query_scalar("SELECT closed_reply FROM tenants WHERE id = $1")
+        .bind(tenant.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    let decision = thread(candidate, vocab(ClosedReply::parse(&closed))?);
+
+    let interaction = InteractionInput {
+        kind: InteractionKind::Email,
+        direction: Direction::Inbound,
+        started_at: spooled.received_at,
+        ended_at: None,
+        body: mail.text.clone(),
+        attachments: mail.attachments.clone(),
+    };
+    let (filed, case, interaction_id) = match decision {
+        Thread::Continue(case) | Thread::Reopen(case) => {
+            let status = case_status(tx, tenant, case).await?;
+            let iid = insert_interaction(tx, actor, case, &interaction, at).await?;
+            touch(tx, tenant, case, at).await?;
+            let reopen =
+                matches!(decision, Thread::Reopen(_)) || status == CaseStatus::PendingCustomer;
+            if reopen {
+                set_status(tx, actor, case, status, CaseStatus::Open, at).await?;
+            }
+            let filed = if matches!(decision, Thread::Reopen(_)) {
+                Filed::Reopened(case)
+            } else {
+                Filed::Continued(case)
+            };
+            (filed, case, iid)
+        }
+        Thread::New | Thread::Stranger(_) | Thread::FollowUp(_) => {
+            let mut custom = BTreeMap::new();
+            for (k, v) in [
+                ("province", &form.province),
+                ("order_no", &form.order_no),
+                ("account_no", &form.account_no),
+            ] {
+                if let Some(v) = v {
+                    custom.insert(k.to_string(), v.clone());
+                }
+            }
+            if let (Some(r), false) = (&address.region, custom.contains_key("province")) {
+                custom.insert("province".into(), r.clone());
+            }
+            let subject = if mail.subject.trim().is_empty() {
+                "(no subject / 无主题)".to_string()
+            } else {
+                mail.subject.chars().take(200).collect()
+            };
+            let input = CaseInput {
+                case_type: if matches!(decision, Thread::FollowUp(_)) {
+                    CaseType::FollowUp
+                } else {
+                    address.case_type
+                },
+                channel: Channel::Email,
+                priority: Priority::Normal,
+                subject,
+                description: mail.text.chars().take(4000).collect(),
+                customer_id: customer,
+                category_id: address.category_id,
+                assignee_id: None,
+                team_id: address.team_id,
+                custom,
+            };
+            let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants WHERE id = $1")
+                .bind(tenant.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let (case, iid) =
+                insert_case(tx, actor, &timezone, &input, Some(&interaction), at).await?;
+            let filed = match decision {
+                Thread::Stranger(other) | Thread::FollowUp(other) => {
+                    insert_link(tx, actor, case, other, at).await?;
+                    Filed::Related(case)
+                }
+                _ => Filed::NewCase(case),
+            };
+            let Some(iid) = iid else {
+                return Err(StoreError::invalid("interaction", "was not written"));
+            };
+            (filed, case, iid)
+        }
+    };
+
+    sqlx::query(
+        "INSERT INTO mail_messages (tenant_id, message_id, case_id, interaction_id, direction, from_address, to_addresses, subject) \
+         VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7)",
+    )
+    .bind(tenant.0)
+    .bind(&message_id)
+    .bind(case.0)
+    .bind(interaction_id.0)
+    .bind(mail.from.as_ref().map(|f| f.as_str()).unwrap_or(""))
+    .bind(&address.address)
+    .bind(&mail.subject)
+    .execute(&mut *tx)
+    .await?;
+    // Colleagues in copy may write on the case later.
+    for cc in &mail.cc {
+        if cc.as_str() == address.address {
+            continue;
+        }
+        sqlx::query("INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(tenant.0)
+            .bind(case.0)
+            .bind(cc.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(filed)
+}
+
+/// The case of the newest message we know among those a reply refers to.
+async fn referenced_case(
+    tx: &mut AnyConnection,
+    tenant: TenantId,
+    refs: &[String],
+) -> Result<Option<CaseId>> {
+    // In-Reply-To comes first: the message actually answered wins over older references.
+    for r in refs.iter().take(50) {
+        let case: Option<i64> = sqlx::query_scalar(
+            "SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.0)
+        .bind(r)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(c) = case {
+            return Ok(Some(CaseId(c)));
+        }
+    }
+    Ok(None)
+}
+
+async fn case_by_number(
+    tx: &mut AnyConnection,
+    tenant: TenantId,
+    n: CaseNumber,
+) -> Result<Option<CaseId>> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM cases WHERE tenant_id = $1 AND year = $2 AND seq = $3")
+            .bind(tenant.0)
+            .bind(i64::from(n.year))
+            .bind(n.seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(id.map(CaseId))
+}
+
+/// Whether the sender may write on the case: its customer, or a participant.
+async fn sender_on_case(
+    tx: &mut AnyConnection,
+    tenant: TenantId,
+    case: CaseId,
+    sender_customer: Option<CustomerId>,
+    from: &EmailAddress,
+) -> Result<bool> {
+    let customer: Option<i64> =
+        sqlx::query_scalar("SELECT customer_id FROM cases WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(case.0)
+            .fetch_one(&mut *tx)
+            .await?;
+    if customer.is_some() && customer == sender_customer.map(|c| c.0) {
+        return Ok(true);
+    }
+    let participant: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM case_participants WHERE tenant_id = $1 AND case_id = $2 AND email = $3",
+    )
+    .bind(tenant.0)
+    .bind(case.0)
+    .bind(from.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(participant.is_some())
+}
+
+/// The sender's customer record: by e-mail address, else by the account or
+/// order number the message names (adding the address to that customer),
+/// else a new customer with the sender's display name.
+async fn match_customer(
+    tx: &mut AnyConnection,
+    tenant: TenantId,
+    from: &EmailAddress,
+    mail: &InboundMail,
+    form: &domain::mail::FormFields,
+    address: &MailAddress,
+    at: Timestamp,
+) -> Result<CustomerId> {
+    let by_email: Option<i64> = sqlx::query_scalar(
+        "SELECT customer_id FROM customer_emails WHERE tenant_id = $1 AND email = $2 ORDER BY customer_id LIMIT 1",
+    )
+    .bind(tenant.0)
+    .bind(from.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = by_email {
+        return Ok(CustomerId(id));
+    }
+    let mut known: Option<i64> = None;
+    if let Some(account) = &form.account_no {
+        known = sqlx::query_scalar(
+            "SELECT customer_id FROM customer_accounts WHERE tenant_id = $1 AND account_no = $2 ORDER BY customer_id LIMIT 1",
+        )
+        .bind(tenant.0)
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?;
+    }
+    if let (None, Some(order)) = (known, &form.order_no) {
+        known = sqlx::query_scalar(
+            "SELECT customer_id FROM orders WHERE tenant_id = $1 AND order_no = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(tenant.0)
+        .bind(order)
+        .fetch_optional(&mut *tx)
+        .await?;
+    }
+    if let Some(id) = known {
+        sqlx::query("INSERT INTO customer_emails (tenant_id, customer_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(tenant.0)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        return Ok(CustomerId(id));
+    }
+    let name = mail
+        .from_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(100).collect())
+        .unwrap_or_else(|| {
+            from.as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+    let input = CustomerInput {
+        kind: None,
+        name,
+        external_id: None,
+        tier: None,
+        region: form.province.clone().or_else(|| address.region.clone()),
+        branch: None,
+        address: None,
+        coordinates: None,
+        opening_hours: None,
+        tags: Vec::new(),
+        phones: Vec::new(),
+        emails: vec![from.clone()],
+        accounts: form.account_no.iter().cloned().collect(),
+    };
+    Ok(CustomerId(insert_customer(tx, tenant, &input, at).await?))
+}
