@@ -1,1 +1,10 @@
-//! E-mail channel.
+//! The e-mail channel: an SMTP listener, parsing of what Chinese and other
+//! mail clients send, and filing into cases. Wire input becomes domain
+//! input here; nothing in this crate knows about HTTP.
+
+pub mod intake;
+pub mod parse;
+pub mod smtp;
+
+pub use intake::{Intake, ListenerLimits, file_pending, listen};
+pub use smtp::SmtpConfig;

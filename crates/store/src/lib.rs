@@ -24,7 +24,8 @@ pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use mail::{
-    Filed, MailAddress, MailAddressInput, SENDER_HOURLY_LIMIT, SpoolInput, SpooledMail,
+    Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
+    SpooledMail,
 };
 pub use reports::Summary;
 pub use tasks::TaskFilter;

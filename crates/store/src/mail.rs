@@ -124,6 +124,21 @@ impl Filed {
     }
 }
 
+/// One row of the mail log: what arrived and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailLogEntry {
+    pub id: i64,
+    pub address: String,
+    pub source: String,
+    pub envelope_from: String,
+    pub received_at: Timestamp,
+    pub size: i64,
+    /// `pending`, `filed`, `ignored` or `failed`.
+    pub status: String,
+    pub outcome: Option<String>,
+    pub case_id: Option<CaseId>,
+}
+
 /// How many messages one sender may open cases with per hour before the
 /// rest are kept but not filed: a loop between two robots stops here.
 pub const SENDER_HOURLY_LIMIT: i64 = 30;
@@ -301,6 +316,51 @@ impl Store {
                     envelope_from: r.text("envelope_from")?,
                     received_at: r.time("received_at")?,
                     raw: r.bytes("raw")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets a message aside that cannot be filed, with the reason.
+    pub async fn set_mail_failed(
+        &self,
+        tenant: TenantId,
+        spool_id: i64,
+        reason: &str,
+    ) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query("UPDATE mail_inbound SET status = 'failed', outcome = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(reason)
+            .bind(tenant.0)
+            .bind(spool_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest received messages, newest first.
+    pub async fn mail_log(&self, tenant: TenantId, limit: i64) -> Result<Vec<MailLogEntry>> {
+        let rows = sqlx::query(
+            "SELECT m.id, a.address, m.source, m.envelope_from, m.received_at, m.size, m.status, m.outcome, m.case_id \
+             FROM mail_inbound m JOIN mail_addresses a ON a.id = m.address_id \
+             WHERE m.tenant_id = $1 ORDER BY m.id DESC LIMIT $2",
+        )
+        .bind(tenant.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MailLogEntry {
+                    id: r.int("id")?,
+                    address: r.text("address")?,
+                    source: r.text("source")?,
+                    envelope_from: r.text("envelope_from")?,
+                    received_at: r.time("received_at")?,
+                    size: r.int("size")?,
+                    status: r.text("status")?,
+                    outcome: r.opt_text("outcome")?,
+                    case_id: r.opt_int("case_id")?.map(CaseId),
                 })
             })
             .collect()
@@ -635,7 +695,7 @@ async fn sender_on_case(
         return Ok(true);
     }
     let participant: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM case_participants WHERE tenant_id = $1 AND case_id = $2 AND email = $3",
+        "SELECT case_id FROM case_participants WHERE tenant_id = $1 AND case_id = $2 AND email = $3",
     )
     .bind(tenant.0)
     .bind(case.0)

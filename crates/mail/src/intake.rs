@@ -1,0 +1,279 @@
+//! From the wire to the case: the spool writer that makes accepted mail
+//! durable (many sessions' messages per commit), the SMTP listener, and the
+//! worker that files spooled messages into cases.
+
+use crate::parse::parse;
+use crate::smtp::{self, Mailroom, Rcpt, SmtpConfig};
+use domain::contact::EmailAddress;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::{Filed, MailAddress, SpoolInput, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+
+/// Limits of the SMTP listener besides the protocol's own.
+#[derive(Debug, Clone)]
+pub struct ListenerLimits {
+    pub max_connections: usize,
+    /// Messages one client address may send per minute.
+    pub messages_per_minute: u32,
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        ListenerLimits {
+            max_connections: 200,
+            messages_per_minute: 600,
+        }
+    }
+}
+
+type SpoolReply = oneshot::Sender<Result<i64, String>>;
+
+/// The spool and the filing worker, shared by every listener and poller.
+pub struct Intake {
+    store: Store,
+    spool: mpsc::Sender<(SpoolInput, SpoolReply)>,
+    filed: Arc<Notify>,
+}
+
+/// Most messages written in one commit, and most bytes.
+const SPOOL_BATCH: usize = 256;
+const SPOOL_BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+impl Intake {
+    /// Starts the spool writer and the filing worker.
+    pub fn start(store: Store) -> Arc<Intake> {
+        let (tx, rx) = mpsc::channel(4 * SPOOL_BATCH);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(spool_writer(store.clone(), rx, wake.clone()));
+        tokio::spawn(filing_worker(store.clone(), wake.clone()));
+        Arc::new(Intake {
+            store,
+            spool: tx,
+            filed: wake,
+        })
+    }
+
+    /// Writes one message to the spool; returns once it is durable.
+    pub async fn spool(&self, m: SpoolInput) -> Result<i64, String> {
+        let (tx, rx) = oneshot::channel();
+        self.spool
+            .send((m, tx))
+            .await
+            .map_err(|_| "spool writer stopped".to_string())?;
+        rx.await.map_err(|_| "spool writer stopped".to_string())?
+    }
+
+    /// Wakes the filing worker (after a restart, or when a poller stored mail).
+    pub fn nudge(&self) {
+        self.filed.notify_one();
+    }
+}
+
+async fn spool_writer(
+    store: Store,
+    mut rx: mpsc::Receiver<(SpoolInput, SpoolReply)>,
+    wake: Arc<Notify>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut bytes = first.0.raw.len();
+        let mut batch = vec![first];
+        while batch.len() < SPOOL_BATCH && bytes < SPOOL_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(next) => {
+                    bytes += next.0.raw.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let (inputs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        match store.spool_mail(&inputs).await {
+            Ok(ids) => {
+                for (reply, id) in replies.into_iter().zip(ids) {
+                    let _ = reply.send(Ok(id));
+                }
+                wake.notify_one();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, messages = inputs.len(), "could not spool mail");
+                for reply in replies {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Files pending messages, oldest first, until none is left; then waits to
+/// be woken (or looks again after a while, for mail spooled by another node).
+async fn filing_worker(store: Store, wake: Arc<Notify>) {
+    loop {
+        let filed = match file_pending(&store, 64).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "mail filing failed; retrying");
+                0
+            }
+        };
+        if filed == 0 {
+            let _ = tokio::time::timeout(Duration::from_secs(2), wake.notified()).await;
+        }
+    }
+}
+
+/// Files up to `limit` pending messages; returns how many were looked at.
+pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError> {
+    let pending = store.pending_mail(limit).await?;
+    for m in &pending {
+        let mail = parse(&m.raw, &m.envelope_from);
+        match store.file_mail(m, &mail, Timestamp::now()).await {
+            Ok(filed) => {
+                tracing::info!(spool_id = m.id, outcome = filed.name(), case = ?filed.case_id(), "mail filed");
+                if let Filed::AlreadyFiled = filed {
+                    continue;
+                }
+            }
+            Err(StoreError::Invalid(e)) => {
+                // A message that cannot be filed as it is must not block the others.
+                tracing::error!(spool_id = m.id, error = %e, "mail could not be filed");
+                store
+                    .set_mail_failed(m.tenant_id, m.id, &e.to_string())
+                    .await?;
+            }
+            // Left pending and tried again next round; the others go on meanwhile.
+            Err(e) => tracing::error!(spool_id = m.id, error = %e, "mail filing failed"),
+        }
+    }
+    Ok(pending.len())
+}
+
+/// One client's view of the intake: its address counts against the rate limit.
+struct Client {
+    intake: Arc<Intake>,
+    rates: Arc<Rates>,
+    ip: IpAddr,
+}
+
+/// Messages per client address in the current minute.
+#[derive(Default)]
+struct Rates {
+    window: Mutex<(Option<Instant>, HashMap<IpAddr, u32>)>,
+    per_minute: u32,
+}
+
+impl Rates {
+    /// Counts `add` messages for `ip` and tells whether it is still under the limit.
+    fn count(&self, ip: IpAddr, add: u32) -> bool {
+        let Ok(mut w) = self.window.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        if w.0
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
+        {
+            *w = (Some(now), HashMap::new());
+        }
+        let n = w.1.entry(ip).or_default();
+        *n += add;
+        *n < self.per_minute
+    }
+}
+
+impl Mailroom for Client {
+    type Recipient = MailAddress;
+
+    async fn recipient(&self, to: &EmailAddress) -> Rcpt<MailAddress> {
+        match self.intake.store.receiving_address(to).await {
+            Ok(Some(a)) => Rcpt::Accept(a),
+            Ok(None) => Rcpt::Unknown,
+            Err(e) => {
+                tracing::error!(error = %e, "recipient lookup failed");
+                Rcpt::TryLater
+            }
+        }
+    }
+
+    /// One spool row per tenant addressed: each tenant files its own copy.
+    async fn deliver(
+        &self,
+        envelope_from: &str,
+        to: &[MailAddress],
+        raw: Vec<u8>,
+    ) -> Result<(), String> {
+        self.rates.count(self.ip, 1);
+        let mut seen = Vec::new();
+        let now = Timestamp::now();
+        for a in to {
+            if seen.contains(&a.tenant_id) {
+                continue;
+            }
+            seen.push(a.tenant_id);
+            self.intake
+                .spool(SpoolInput {
+                    tenant_id: a.tenant_id,
+                    address_id: a.id,
+                    source: "smtp".into(),
+                    envelope_from: envelope_from.to_lowercase(),
+                    raw: raw.clone(),
+                    received_at: now,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn admit(&self) -> bool {
+        self.rates.count(self.ip, 0)
+    }
+}
+
+/// Accepts SMTP connections until the task is dropped.
+pub async fn listen(
+    listener: TcpListener,
+    intake: Arc<Intake>,
+    cfg: SmtpConfig,
+    limits: ListenerLimits,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let rates = Arc::new(Rates {
+        window: Mutex::default(),
+        per_minute: limits.messages_per_minute,
+    });
+    let cfg = Arc::new(cfg);
+    loop {
+        let (mut stream, peer): (_, SocketAddr) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "smtp accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let _ = stream
+                    .write_all(b"421 4.7.0 Too many connections, try later\r\n")
+                    .await;
+            });
+            continue;
+        };
+        let client = Client {
+            intake: intake.clone(),
+            rates: rates.clone(),
+            ip: peer.ip(),
+        };
+        let cfg = cfg.clone();
+        tokio::spawn(async move {
+            if let Err(e) = smtp::serve(stream, &cfg, &client).await {
+                tracing::debug!(error = %e, %peer, "smtp session ended");
+            }
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,225 @@
+//! Raw RFC 5322 bytes to an [`InboundMail`]: charsets (GB2312, GBK, GB18030,
+//! Big5, UTF-8), transfer encodings, encoded words and parameters are decoded
+//! by mail-parser; this module decides what the case keeps, and what is noise.
+
+use domain::contact::EmailAddress;
+use domain::mail::{InboundMail, Noise};
+use domain::model::AttachmentInput;
+use mail_parser::{Message, MessageParser, MimeHeaders};
+
+/// A message body longer than this is cut in the case timeline; the whole
+/// message stays in the spool and its HTML part stays attached.
+const MAX_TEXT_CHARS: usize = 100_000;
+
+pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
+    let Some(m) = MessageParser::default().parse(raw) else {
+        return unparsed(raw);
+    };
+    if m.headers().is_empty() {
+        return unparsed(raw);
+    }
+    let from = m.from().and_then(|a| a.first());
+    let mut mail = InboundMail {
+        message_id: m.message_id().map(clean_id).filter(|s| !s.is_empty()),
+        refs: references(&m),
+        from: from
+            .and_then(|a| a.address())
+            .and_then(|a| EmailAddress::parse(a).ok()),
+        from_name: from.and_then(|a| a.name()).map(str::to_string),
+        cc: m
+            .cc()
+            .into_iter()
+            .flat_map(|a| a.iter())
+            .filter_map(|a| a.address())
+            .filter_map(|a| EmailAddress::parse(a).ok())
+            .collect(),
+        subject: m.subject().unwrap_or_default().trim().to_string(),
+        text: String::new(),
+        html: None,
+        attachments: Vec::new(),
+        noise: None,
+        parsed: true,
+    };
+    // body_text falls back to the HTML part turned into text.
+    mail.text = m
+        .body_text(0)
+        .map(|t| t.chars().take(MAX_TEXT_CHARS).collect())
+        .unwrap_or_default();
+    if let Some(html) = m.html_part(0).filter(|p| p.is_text_html()) {
+        let html = html.text_contents().unwrap_or_default().to_string();
+        mail.attachments.push(AttachmentInput {
+            filename: "message.html".into(),
+            content_type: "text/html; charset=utf-8".into(),
+            data: html.clone().into_bytes(),
+        });
+        mail.html = Some(html);
+    }
+    for (i, part) in m.attachments().enumerate() {
+        let content_type = part
+            .content_type()
+            .map(|c| match c.subtype() {
+                Some(sub) => format!("{}/{}", c.ctype(), sub),
+                None => c.ctype().to_string(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let filename = part
+            .attachment_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| default_name(i + 1, &content_type));
+        mail.attachments.push(AttachmentInput {
+            filename,
+            content_type,
+            data: part.contents().to_vec(),
+        });
+    }
+    mail.noise = noise(&m, envelope_from);
+    if mail.noise == Some(Noise::Bounce) {
+        // The bounced message's own id, from the returned copy or headers.
+        mail.refs.extend(returned_ids(&m));
+    }
+    mail
+}
+
+/// A message mail-parser cannot read still becomes a case: its bytes as
+/// text, as far as they go, and the source attached.
+fn unparsed(raw: &[u8]) -> InboundMail {
+    InboundMail {
+        subject: "(unreadable message / 无法解析的邮件)".into(),
+        text: String::from_utf8_lossy(raw)
+            .chars()
+            .take(MAX_TEXT_CHARS)
+            .collect(),
+        attachments: vec![AttachmentInput {
+            filename: "message.eml".into(),
+            content_type: "message/rfc822".into(),
+            data: raw.to_vec(),
+        }],
+        parsed: false,
+        ..InboundMail::default()
+    }
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
+/// In-Reply-To first, then References newest first.
+fn references(m: &Message<'_>) -> Vec<String> {
+    let ids = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+        match (v.as_text_list(), v.as_text()) {
+            (Some(list), _) => list.iter().map(|s| clean_id(s)).collect(),
+            (None, Some(one)) => vec![clean_id(one)],
+            _ => Vec::new(),
+        }
+    };
+    let mut out = ids(m.in_reply_to());
+    let mut refs = ids(m.references());
+    refs.reverse();
+    for r in refs {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+fn header_text(m: &Message<'_>, name: &str) -> Option<String> {
+    m.header_raw(name).map(|v| v.trim().to_ascii_lowercase())
+}
+
+/// Auto-replies, bounces and bulk mail, by the headers RFC 3834 and the
+/// common mail servers set, and by the subjects out-of-office replies use.
+fn noise(m: &Message<'_>, envelope_from: &str) -> Option<Noise> {
+    let is_report = m.content_type().is_some_and(|c| {
+        c.ctype().eq_ignore_ascii_case("multipart")
+            && c.subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let from = m
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let local = from.split('@').next().unwrap_or_default();
+    if is_report || local == "mailer-daemon" || local == "postmaster" || envelope_from.is_empty() {
+        return Some(Noise::Bounce);
+    }
+    if header_text(m, "Auto-Submitted").is_some_and(|v| v != "no")
+        || header_text(m, "X-Autoreply").is_some()
+        || header_text(m, "X-Autorespond").is_some()
+    {
+        return Some(Noise::AutoReply);
+    }
+    if let Some(p) = header_text(m, "Precedence")
+        && ["bulk", "junk", "list", "auto_reply"].contains(&p.as_str())
+    {
+        return Some(if p == "auto_reply" {
+            Noise::AutoReply
+        } else {
+            Noise::Bulk
+        });
+    }
+    let subject = m.subject().unwrap_or_default().to_lowercase();
+    let ooo = [
+        "out of office",
+        "automatic reply",
+        "auto-reply",
+        "autoreply",
+        "自动回复",
+        "休假",
+        "不在办公室",
+    ];
+    if ooo
+        .iter()
+        .any(|p| subject.starts_with(p) || subject.contains(&format!(": {p}")))
+    {
+        return Some(Noise::AutoReply);
+    }
+    None
+}
+
+/// Message-IDs in a bounce's returned message or returned headers.
+fn returned_ids(m: &Message<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in m.attachments() {
+        if let Some(inner) = part.message()
+            && let Some(id) = inner.message_id()
+        {
+            out.push(clean_id(id));
+            continue;
+        }
+        let is_headers = part.content_type().is_some_and(|c| {
+            c.subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("rfc822-headers"))
+        });
+        if is_headers {
+            let text = String::from_utf8_lossy(part.contents());
+            for line in text.lines() {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.trim().eq_ignore_ascii_case("message-id")
+                {
+                    out.push(clean_id(value));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn default_name(n: usize, content_type: &str) -> String {
+    let ext = match content_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "application/pdf" => "pdf",
+        "message/rfc822" => "eml",
+        "text/plain" => "txt",
+        _ => "bin",
+    };
+    format!("attachment-{n}.{ext}")
+}
