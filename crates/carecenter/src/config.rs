@@ -14,6 +14,9 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
+    pub smtp_listen: Option<String>,
+    pub smtp_hostname: Option<String>,
+    pub smtp_max_message_mb: Option<usize>,
 }
 
 /// Options given by flag or environment; they win over the file.
@@ -31,6 +34,9 @@ pub struct Overrides {
     /// postgres://USER@HOST/DB (or sqlite:PATH) instead of the data directory.
     #[arg(long, env = "CARECENTER_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Address of the SMTP listener for incoming mail, e.g. 0.0.0.0:25 (off when unset).
+    #[arg(long, env = "CARECENTER_SMTP_LISTEN")]
+    pub smtp_listen: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +45,14 @@ pub struct Config {
     pub database_url: String,
     pub secure_cookies: bool,
     pub log: String,
+    pub smtp: Option<Smtp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub listen: SocketAddr,
+    pub hostname: String,
+    pub max_message_bytes: usize,
 }
 
 impl Config {
@@ -79,11 +93,31 @@ impl Config {
             }
             (None, dir) => sqlite_in(&dir.unwrap_or_else(|| PathBuf::from("data")))?,
         };
+        let smtp = match o.smtp_listen.clone().or(file.smtp_listen) {
+            Some(raw) => {
+                let listen: SocketAddr = raw.parse().with_context(|| {
+                    format!("smtp_listen: {raw:?} is not an address such as 0.0.0.0:25")
+                })?;
+                let mb = file.smtp_max_message_mb.unwrap_or(25);
+                if !(1..=200).contains(&mb) {
+                    bail!("smtp_max_message_mb: {mb} is not between 1 and 200");
+                }
+                Some(Smtp {
+                    listen,
+                    hostname: file
+                        .smtp_hostname
+                        .unwrap_or_else(|| "carecenter.localhost".into()),
+                    max_message_bytes: mb * 1024 * 1024,
+                })
+            }
+            None => None,
+        };
         Ok(Config {
             listen,
             database_url,
             secure_cookies: file.secure_cookies.unwrap_or(false),
             log,
+            smtp,
         })
     }
 }

@@ -88,6 +88,28 @@ enum Admin {
         #[arg(long)]
         department: Option<i64>,
     },
+    /// Receive mail at an address: what it sends becomes cases of the tenant.
+    AddMailAddress {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        address: String,
+        /// The name acknowledgements are signed with.
+        #[arg(long)]
+        name: String,
+        /// The case type mail to this address opens (inquiry, complaint, …).
+        #[arg(long, default_value = "inquiry")]
+        case_type: String,
+        /// The reply time promised to customers, in hours.
+        #[arg(long, default_value_t = 24)]
+        reply_hours: i64,
+        /// The reply time promised to VIP customers, in hours.
+        #[arg(long, default_value_t = 4)]
+        vip_reply_hours: i64,
+        /// zh-CN or en.
+        #[arg(long, default_value = "zh-CN")]
+        language: String,
+    },
     /// Set a new password (generated and printed unless given).
     ResetPassword {
         #[arg(long)]
@@ -119,7 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             first_admin(&store).await?;
             serve(config, store).await
         }
-        Command::Demo(o) => {
+        Command::Demo(mut o) => {
+            // The demo receives mail out of the box.
+            o.smtp_listen.get_or_insert_with(|| "127.0.0.1:2525".into());
             let config = Config::load(&o)?;
             init_logging(&config);
             let store = open(&config).await?;
@@ -132,6 +156,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{:<8} {:<18} role", "tenant", "username");
             for l in logins {
                 println!("{:<8} {:<18} {}", l.tenant, l.username, l.role);
+            }
+            if let Some(smtp) = &config.smtp {
+                println!(
+                    "\nE-mail: SMTP on {}, addresses {}",
+                    smtp.listen,
+                    demo::DEMO_MAIL_ADDRESSES.join(", ")
+                );
+                println!(
+                    "  try: swaks --server {} --to {} --from you@example.cn",
+                    smtp.listen,
+                    demo::DEMO_MAIL_ADDRESSES[0]
+                );
             }
             serve(config, store).await
         }
@@ -186,6 +222,25 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "carecenter listening");
+    if let Some(smtp) = &config.smtp {
+        let smtp_listener = tokio::net::TcpListener::bind(smtp.listen)
+            .await
+            .with_context(|| format!("smtp_listen: cannot bind {}", smtp.listen))?;
+        tracing::info!(address = %smtp_listener.local_addr()?, "smtp listening");
+        let cfg = mail::SmtpConfig {
+            hostname: smtp.hostname.clone(),
+            max_message_bytes: smtp.max_message_bytes,
+            ..mail::SmtpConfig::default()
+        };
+        // Mail spooled before a crash is filed first: the worker starts with what is pending.
+        let intake = mail::Intake::start(store.clone());
+        tokio::spawn(mail::listen(
+            smtp_listener,
+            intake,
+            cfg,
+            mail::ListenerLimits::default(),
+        ));
+    }
     let state = web::AppState {
         store: store.clone(),
         secure_cookies: config.secure_cookies,
@@ -351,6 +406,49 @@ async fn admin(store: &Store, action: Admin) -> anyhow::Result<()> {
             if show {
                 println!("password: {pw}");
             }
+        }
+        Admin::AddMailAddress {
+            tenant,
+            address,
+            name,
+            case_type,
+            reply_hours,
+            vip_reply_hours,
+            language,
+        } => {
+            let tenant = store
+                .tenant_by_slug(&tenant)
+                .await
+                .with_context(|| format!("tenant {tenant:?}"))?;
+            let field = |e: domain::FieldError| anyhow::anyhow!("{e}");
+            if !(1..=24 * 30).contains(&reply_hours) || !(1..=24 * 30).contains(&vip_reply_hours) {
+                bail!("reply_hours: must be between 1 and 720");
+            }
+            if !["zh-CN", "en"].contains(&language.as_str()) {
+                bail!("language: must be zh-CN or en");
+            }
+            let a = store
+                .create_mail_address(
+                    Actor {
+                        tenant_id: tenant.id,
+                        user_id: None,
+                        channel: None,
+                    },
+                    &store::MailAddressInput {
+                        address: domain::mail::parse_address(&address).map_err(field)?,
+                        display_name: name,
+                        case_type: domain::case::CaseType::parse(&case_type).map_err(field)?,
+                        category_id: None,
+                        team_id: None,
+                        region: None,
+                        reply_hours,
+                        vip_reply_hours,
+                        language,
+                    },
+                    now,
+                )
+                .await?;
+            println!("{} now receives mail for {}", a.address, tenant.slug);
         }
         Admin::ResetPassword { username, password } => {
             let (user, _) = store

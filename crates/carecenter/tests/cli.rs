@@ -335,3 +335,144 @@ fn import_command_reports_rows() {
     );
     std::thread::sleep(Duration::from_millis(10));
 }
+
+/// The crash test of the e-mail channel: kill -9 the server during a burst of
+/// 1,000 messages; after a restart every message that got 250 is in exactly
+/// one case.
+#[tokio::test]
+async fn mail_answered_250_survives_kill_9_and_is_filed_once() {
+    let data = temp().join("data");
+    let d = data.to_str().unwrap().to_string();
+    for args in [
+        vec![
+            "admin",
+            "--data-dir",
+            &d,
+            "create-tenant",
+            "--slug",
+            "auto",
+            "--name",
+            "Auto",
+        ],
+        vec![
+            "admin",
+            "--data-dir",
+            &d,
+            "add-mail-address",
+            "--tenant",
+            "auto",
+            "--address",
+            "service@auto.example",
+            "--name",
+            "Service",
+        ],
+    ] {
+        let (ok, out, err) = run(bin().args(&args));
+        assert!(ok, "{out}{err}");
+    }
+    let start = || {
+        let mut child = bin()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                &d,
+            ])
+            .env("CARECENTER_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut smtp = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line.contains("smtp listening") {
+                smtp = line.split("address=").nth(1).map(|a| a.trim().to_string());
+                break;
+            }
+        }
+        // Keep reading, or the server would block on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        (Server(child), smtp.expect("smtp address"))
+    };
+    let (server, smtp) = start();
+    let port = smtp.rsplit(':').next().unwrap().to_string();
+    let burst = r#"
+import smtplib, sys, threading
+port = int(sys.argv[1])
+lock = threading.Lock()
+def worker(k):
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+            for i in range(k, 1000, 8):
+                msg = f"From: c{i}@example.cn\r\nTo: service@auto.example\r\nSubject: crash {i}\r\nMessage-ID: <crash-{i}@example.cn>\r\n\r\nbody {i}\r\n"
+                s.sendmail(f"c{i}@example.cn", ["service@auto.example"], msg.encode())
+                with lock:
+                    print(i, flush=True)
+    except Exception:
+        pass
+threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+"#;
+    let mut py = Command::new("python3")
+        .args(["-c", burst, &port])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    let mut server = Some(server);
+    for line in BufReader::new(py.stdout.take().unwrap()).lines() {
+        acked.push(line.unwrap().parse::<usize>().unwrap());
+        if acked.len() == 300 {
+            // Server's Drop sends SIGKILL: no shutdown, no flush.
+            drop(server.take());
+        }
+    }
+    py.wait().unwrap();
+    assert!(
+        server.is_none(),
+        "the burst ended before the kill: {} acked",
+        acked.len()
+    );
+    assert!(
+        acked.len() >= 300 && acked.len() < 1000,
+        "{} acked",
+        acked.len()
+    );
+
+    let (_server, _) = start();
+    let store = store::Store::connect(&format!("sqlite:{d}/carecenter.db"))
+        .await
+        .unwrap();
+    let tenant = store.tenant_by_slug("auto").await.unwrap().id;
+    let mut log = Vec::new();
+    for _ in 0..400 {
+        log = store.mail_log(tenant, 5000).await.unwrap();
+        if log.iter().all(|m| m.status == "filed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(log.iter().all(|m| m.status == "filed"), "not all filed");
+    for i in &acked {
+        let case = store
+            .case_of_message(tenant, &format!("crash-{i}@example.cn"))
+            .await
+            .unwrap();
+        assert!(case.is_some(), "message {i} got 250 but has no case");
+    }
+    // Exactly one case each: as many cases as spooled messages, no more.
+    let mut cases: Vec<_> = log.iter().filter_map(|m| m.case_id).collect();
+    cases.sort();
+    cases.dedup();
+    assert_eq!(
+        cases.len(),
+        log.len(),
+        "a message was filed twice or not at all"
+    );
+}

@@ -58,6 +58,44 @@ pub async fn seed(
     Ok(logins)
 }
 
+/// The demo's receiving addresses, printed by `carecenter demo`.
+pub const DEMO_MAIL_ADDRESSES: &[&str] = &[
+    "service@auto.example",
+    "complaints@auto.example",
+    "service@fund.example",
+];
+
+type AddressSpec<'a> = (&'a str, &'a str, CaseType, i64, i64, Option<&'a TeamId>);
+
+async fn mail_addresses(
+    store: &Store,
+    actor: Actor,
+    specs: &[AddressSpec<'_>],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for (address, name, case_type, hours, vip_hours, team) in specs {
+        let address = EmailAddress::parse(address).map_err(StoreError::Invalid)?;
+        store
+            .create_mail_address(
+                actor,
+                &store::MailAddressInput {
+                    address,
+                    display_name: name.to_string(),
+                    case_type: *case_type,
+                    category_id: None,
+                    team_id: team.copied(),
+                    region: None,
+                    reply_hours: *hours,
+                    vip_reply_hours: *vip_hours,
+                    language: "zh-CN".into(),
+                },
+                at,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 struct Staff {
     agents: Vec<UserId>,
     teams: Vec<TeamId>,
@@ -318,6 +356,30 @@ async fn seed_auto(
         user_id: None,
         channel: None,
     };
+    mail_addresses(
+        store,
+        actor,
+        &[
+            (
+                "service@auto.example",
+                "星途汽车客服",
+                CaseType::Inquiry,
+                24,
+                4,
+                s.teams.get(1),
+            ),
+            (
+                "complaints@auto.example",
+                "星途汽车投诉",
+                CaseType::Complaint,
+                24,
+                4,
+                s.teams.get(2),
+            ),
+        ],
+        start,
+    )
+    .await?;
     let cats = category_tree(store, actor, AUTO_CATEGORIES, start).await?;
     // Dealers and service stations, then owners with vehicles, then service history.
     let mut records = Vec::new();
@@ -484,6 +546,20 @@ async fn seed_fund(
         user_id: None,
         channel: None,
     };
+    mail_addresses(
+        store,
+        actor,
+        &[(
+            "service@fund.example",
+            "汇盈基金客服",
+            CaseType::Inquiry,
+            48,
+            24,
+            s.teams.first(),
+        )],
+        start,
+    )
+    .await?;
     let cats = category_tree(store, actor, FUND_CATEGORIES, start).await?;
     let mut records = Vec::new();
     for i in 0..sizes.fund_customers {

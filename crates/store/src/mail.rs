@@ -366,6 +366,22 @@ impl Store {
             .collect()
     }
 
+    /// The case a message (sent or received) belongs to, by its Message-ID.
+    pub async fn case_of_message(
+        &self,
+        tenant: TenantId,
+        message_id: &str,
+    ) -> Result<Option<CaseId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2",
+        )
+        .bind(tenant.0)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(CaseId))
+    }
+
     /// The raw source of a received message, as it came off the wire.
     pub async fn mail_source(&self, tenant: TenantId, spool_id: i64) -> Result<Vec<u8>> {
         let row = sqlx::query("SELECT raw FROM mail_inbound WHERE tenant_id = $1 AND id = $2")
