@@ -113,8 +113,9 @@ except smtplib.SMTPResponseException as e:
 
     /// Waits until every spooled message is filed; returns the log, oldest first.
     async fn settled(&self) -> Vec<MailLogEntry> {
-        for _ in 0..200 {
-            let log = self.store.mail_log(self.tenant, 10_000).await.unwrap();
+        let mut log = Vec::new();
+        for _ in 0..600 {
+            log = self.store.mail_log(self.tenant, 10_000).await.unwrap();
             if log
                 .iter()
                 .all(|m| m.status != "pending" && m.status != "filing")
@@ -123,7 +124,8 @@ except smtplib.SMTPResponseException as e:
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("mail not filed in time");
+        let states: Vec<_> = log.iter().map(|m| (m.id, &m.status, &m.outcome)).collect();
+        panic!("mail not filed within 30 s: {states:?}");
     }
 
     async fn last(&self) -> MailLogEntry {
