@@ -138,15 +138,14 @@ pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError
                     continue;
                 }
             }
-            Err(StoreError::Invalid(e)) => {
-                // A message that cannot be filed as it is must not block the others.
+            Err(e) => {
+                // Tried again next round, and set aside after a few failures;
+                // the other messages go on meanwhile.
                 tracing::error!(spool_id = m.id, error = %e, "mail could not be filed");
                 store
-                    .set_mail_failed(m.tenant_id, m.id, &e.to_string())
+                    .mail_filing_failed(m.tenant_id, m.id, &e.to_string())
                     .await?;
             }
-            // Left pending and tried again next round; the others go on meanwhile.
-            Err(e) => tracing::error!(spool_id = m.id, error = %e, "mail filing failed"),
         }
     }
     Ok(pending.len())

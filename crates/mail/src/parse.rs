@@ -25,7 +25,7 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
         from: from
             .and_then(|a| a.address())
             .and_then(|a| EmailAddress::parse(a).ok()),
-        from_name: from.and_then(|a| a.name()).map(str::to_string),
+        from_name: from.and_then(|a| a.name()).map(clean),
         cc: m
             .cc()
             .into_iter()
@@ -33,7 +33,7 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
             .filter_map(|a| a.address())
             .filter_map(|a| EmailAddress::parse(a).ok())
             .collect(),
-        subject: m.subject().unwrap_or_default().trim().to_string(),
+        subject: clean(m.subject().unwrap_or_default().trim()),
         text: String::new(),
         html: None,
         attachments: Vec::new(),
@@ -43,10 +43,10 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
     // body_text falls back to the HTML part turned into text.
     mail.text = m
         .body_text(0)
-        .map(|t| t.chars().take(MAX_TEXT_CHARS).collect())
+        .map(|t| clean(&t.chars().take(MAX_TEXT_CHARS).collect::<String>()))
         .unwrap_or_default();
     if let Some(html) = m.html_part(0).filter(|p| p.is_text_html()) {
-        let html = html.text_contents().unwrap_or_default().to_string();
+        let html = clean(html.text_contents().unwrap_or_default());
         mail.attachments.push(AttachmentInput {
             filename: "message.html".into(),
             content_type: "text/html; charset=utf-8".into(),
@@ -64,7 +64,7 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
             .unwrap_or_else(|| "application/octet-stream".into());
         let filename = part
             .attachment_name()
-            .map(str::to_string)
+            .map(clean)
             .unwrap_or_else(|| default_name(i + 1, &content_type));
         mail.attachments.push(AttachmentInput {
             filename,
@@ -85,10 +85,12 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
 fn unparsed(raw: &[u8]) -> InboundMail {
     InboundMail {
         subject: "(unreadable message / 无法解析的邮件)".into(),
-        text: String::from_utf8_lossy(raw)
-            .chars()
-            .take(MAX_TEXT_CHARS)
-            .collect(),
+        text: clean(
+            &String::from_utf8_lossy(raw)
+                .chars()
+                .take(MAX_TEXT_CHARS)
+                .collect::<String>(),
+        ),
         attachments: vec![AttachmentInput {
             filename: "message.eml".into(),
             content_type: "message/rfc822".into(),
@@ -97,6 +99,14 @@ fn unparsed(raw: &[u8]) -> InboundMail {
         parsed: false,
         ..InboundMail::default()
     }
+}
+
+/// Text as a database column can hold it: PostgreSQL refuses NUL, and other
+/// control characters besides tab and line ends are never meant to be shown.
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
 }
 
 fn clean_id(id: &str) -> String {

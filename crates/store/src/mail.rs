@@ -139,6 +139,9 @@ pub struct MailLogEntry {
     pub case_id: Option<CaseId>,
 }
 
+/// Filing attempts before a message is set aside as `failed`.
+pub const FILING_ATTEMPTS: i64 = 5;
+
 /// How many messages one sender may open cases with per hour before the
 /// rest are kept but not filed: a loop between two robots stops here.
 pub const SENDER_HOURLY_LIMIT: i64 = 30;
@@ -321,20 +324,27 @@ impl Store {
             .collect()
     }
 
-    /// Sets a message aside that cannot be filed, with the reason.
-    pub async fn set_mail_failed(
+    /// Records that filing a message failed. After [`FILING_ATTEMPTS`]
+    /// failures it is set aside as `failed` (it stays in the spool and the
+    /// mail log), so one bad message never keeps the worker busy for ever.
+    pub async fn mail_filing_failed(
         &self,
         tenant: TenantId,
         spool_id: i64,
         reason: &str,
     ) -> Result<()> {
         let _w = self.writer().await;
-        sqlx::query("UPDATE mail_inbound SET status = 'failed', outcome = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(reason)
-            .bind(tenant.0)
-            .bind(spool_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE mail_inbound SET attempts = attempts + 1, outcome = $1, \
+             status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END \
+             WHERE tenant_id = $3 AND id = $4 AND status = 'pending'",
+        )
+        .bind(reason)
+        .bind(FILING_ATTEMPTS)
+        .bind(tenant.0)
+        .bind(spool_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

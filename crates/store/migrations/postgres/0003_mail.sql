@@ -34,6 +34,7 @@ CREATE TABLE mail_inbound (
     status TEXT NOT NULL,
     case_id BIGINT REFERENCES cases(id),
     outcome TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
     filed_at BIGINT
 );
 CREATE INDEX mail_inbound_pending ON mail_inbound (status, id);

@@ -34,6 +34,7 @@ CREATE TABLE mail_inbound (
     status TEXT NOT NULL,
     case_id INTEGER REFERENCES cases(id),
     outcome TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
     filed_at INTEGER
 );
 CREATE INDEX mail_inbound_pending ON mail_inbound (status, id);
