@@ -448,7 +448,10 @@ async fn admin(store: &Store, action: Admin) -> anyhow::Result<()> {
                     now,
                 )
                 .await?;
-            println!("{} now receives mail for {}", a.address, tenant.slug);
+            println!(
+                "{} now receives mail for {}",
+                a.settings.address, tenant.slug
+            );
         }
         Admin::ResetPassword { username, password } => {
             let (user, _) = store

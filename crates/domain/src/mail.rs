@@ -40,11 +40,10 @@ pub struct InboundMail {
     pub subject: String,
     /// Plain text; derived from the HTML part when the mail has no text part.
     pub text: String,
-    pub html: Option<String>,
+    /// Files, inline images, the HTML part (`message.html`) and, for a
+    /// message that could not be parsed, its source (`message.eml`).
     pub attachments: Vec<AttachmentInput>,
     pub noise: Option<Noise>,
-    /// False when the message could not be parsed; the raw source is then attached.
-    pub parsed: bool,
 }
 
 /// The case number in a subject, as `[#2026-000123]` (what we send) or a

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use store::{Filed, MailAddress, SpoolInput, Store, StoreError};
+use store::{MailAddress, SpoolInput, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
@@ -37,7 +37,6 @@ type SpoolReply = oneshot::Sender<Result<i64, String>>;
 pub struct Intake {
     store: Store,
     spool: mpsc::Sender<(SpoolInput, SpoolReply)>,
-    filed: Arc<Notify>,
 }
 
 /// Most messages written in one commit, and most bytes.
@@ -50,12 +49,8 @@ impl Intake {
         let (tx, rx) = mpsc::channel(4 * SPOOL_BATCH);
         let wake = Arc::new(Notify::new());
         tokio::spawn(spool_writer(store.clone(), rx, wake.clone()));
-        tokio::spawn(filing_worker(store.clone(), wake.clone()));
-        Arc::new(Intake {
-            store,
-            spool: tx,
-            filed: wake,
-        })
+        tokio::spawn(filing_worker(store.clone(), wake));
+        Arc::new(Intake { store, spool: tx })
     }
 
     /// Writes one message to the spool; returns once it is durable.
@@ -66,11 +61,6 @@ impl Intake {
             .await
             .map_err(|_| "spool writer stopped".to_string())?;
         rx.await.map_err(|_| "spool writer stopped".to_string())?
-    }
-
-    /// Wakes the filing worker (after a restart, or when a poller stored mail).
-    pub fn nudge(&self) {
-        self.filed.notify_one();
     }
 }
 
@@ -134,9 +124,6 @@ pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError
         match store.file_mail(m, &mail, Timestamp::now()).await {
             Ok(filed) => {
                 tracing::info!(spool_id = m.id, outcome = filed.name(), case = ?filed.case_id(), "mail filed");
-                if let Filed::AlreadyFiled = filed {
-                    continue;
-                }
             }
             Err(e) => {
                 // Tried again next round, and set aside after a few failures;

@@ -35,10 +35,8 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
             .collect(),
         subject: clean(m.subject().unwrap_or_default().trim()),
         text: String::new(),
-        html: None,
         attachments: Vec::new(),
         noise: None,
-        parsed: true,
     };
     // body_text falls back to the HTML part turned into text.
     mail.text = m
@@ -50,9 +48,8 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
         mail.attachments.push(AttachmentInput {
             filename: "message.html".into(),
             content_type: "text/html; charset=utf-8".into(),
-            data: html.clone().into_bytes(),
+            data: html.into_bytes(),
         });
-        mail.html = Some(html);
     }
     for (i, part) in m.attachments().enumerate() {
         let content_type = part
@@ -96,7 +93,6 @@ fn unparsed(raw: &[u8]) -> InboundMail {
             content_type: "message/rfc822".into(),
             data: raw.to_vec(),
         }],
-        parsed: false,
         ..InboundMail::default()
     }
 }

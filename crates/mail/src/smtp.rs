@@ -70,28 +70,30 @@ enum Line {
 
 async fn read_line<R: AsyncBufReadExt + Unpin>(r: &mut R, max: usize) -> std::io::Result<Line> {
     let mut buf = Vec::new();
+    // A line over the limit is read to its end and dropped, never held.
+    let mut too_long = false;
     loop {
         let available = r.fill_buf().await?;
         if available.is_empty() {
-            return Ok(if buf.is_empty() {
-                Line::Closed
-            } else {
-                Line::Text(buf)
+            return Ok(match (too_long, buf.is_empty()) {
+                (true, _) => Line::TooLong,
+                (false, true) => Line::Closed,
+                (false, false) => Line::Text(buf),
             });
         }
         let (take, done) = match available.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };
-        if buf.len() + take <= max {
-            buf.extend_from_slice(&available[..take]);
+        if too_long || buf.len() + take > max {
+            too_long = true;
+            buf = Vec::new();
         } else {
-            buf.clear();
-            buf.push(0);
+            buf.extend_from_slice(&available[..take]);
         }
         r.consume(take);
         if done {
-            if buf == [0] {
+            if too_long {
                 return Ok(Line::TooLong);
             }
             while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {

@@ -402,3 +402,35 @@ async fn smtp_refuses_what_it_cannot_take_with_the_right_code() {
         assert!(log.iter().all(|m| m.outcome.as_deref() == Some("new_case")));
     }
 }
+
+#[tokio::test]
+async fn a_mail_storm_from_one_sender_stops_opening_cases() {
+    for (backend, url) in store::testing::fresh_database_urls().await {
+        let env = Env::start(&url, ListenerLimits::default(), 1 << 20).await;
+        let address = env.store.mail_addresses(env.tenant).await.unwrap()[0].id;
+        let limit = store::SENDER_HOURLY_LIMIT as usize;
+        let storm: Vec<_> = (0..=limit)
+            .map(|i| store::SpoolInput {
+                tenant_id: env.tenant,
+                address_id: address,
+                source: "smtp".into(),
+                envelope_from: "robot@example.cn".into(),
+                raw: format!("From: robot@example.cn\r\nSubject: loop {i}\r\nMessage-ID: <loop-{i}@example.cn>\r\n\r\nx\r\n")
+                    .into_bytes(),
+                received_at: Timestamp::now(),
+            })
+            .collect();
+        env.store.spool_mail(&storm).await.unwrap();
+        let log = env.settled().await;
+        let outcomes: Vec<_> = log
+            .iter()
+            .map(|m| m.outcome.as_deref().unwrap_or(""))
+            .collect();
+        assert!(
+            outcomes[..limit].iter().all(|o| *o == "new_case"),
+            "{backend} {outcomes:?}"
+        );
+        assert_eq!(outcomes[limit], "rate_limited", "{backend}");
+        assert_eq!(log[limit].case_id, None, "{backend}");
+    }
+}

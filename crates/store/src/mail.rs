@@ -22,12 +22,20 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
-/// A receiving address and what mail to it becomes.
+/// A receiving address of a tenant.
 #[derive(Debug, Clone, Serialize)]
 pub struct MailAddress {
     pub id: i64,
     pub tenant_id: TenantId,
-    pub address: String,
+    #[serde(flatten)]
+    pub settings: MailAddressInput,
+}
+
+/// What mail to an address becomes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailAddressInput {
+    pub address: EmailAddress,
+    /// The name acknowledgements are signed with.
     pub display_name: String,
     pub case_type: CaseType,
     pub category_id: Option<CategoryId>,
@@ -37,19 +45,6 @@ pub struct MailAddress {
     pub reply_hours: i64,
     pub vip_reply_hours: i64,
     /// `zh-CN` or `en`: the language of acknowledgements from this address.
-    pub language: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct MailAddressInput {
-    pub address: EmailAddress,
-    pub display_name: String,
-    pub case_type: CaseType,
-    pub category_id: Option<CategoryId>,
-    pub team_id: Option<TeamId>,
-    pub region: Option<String>,
-    pub reply_hours: i64,
-    pub vip_reply_hours: i64,
     pub language: String,
 }
 
@@ -76,8 +71,7 @@ pub struct SpooledMail {
 }
 
 /// What became of a spooled message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "outcome", content = "case_id")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filed {
     NewCase(CaseId),
     Continued(CaseId),
@@ -118,9 +112,12 @@ impl Filed {
         }
     }
 
-    /// A case was opened for the customer: they get an acknowledgement.
-    pub fn wants_ack(self) -> bool {
-        matches!(self, Filed::NewCase(_) | Filed::Related(_))
+    /// The message was written into a case as a customer's contact.
+    pub fn is_filed(self) -> bool {
+        matches!(
+            self,
+            Filed::NewCase(_) | Filed::Continued(_) | Filed::Reopened(_) | Filed::Related(_)
+        )
     }
 }
 
@@ -152,15 +149,17 @@ fn address_row(r: &AnyRow) -> Result<MailAddress> {
     Ok(MailAddress {
         id: r.int("id")?,
         tenant_id: TenantId(r.int("tenant_id")?),
-        address: r.text("address")?,
-        display_name: r.text("display_name")?,
-        case_type: vocab(CaseType::parse(&r.text("case_type")?))?,
-        category_id: r.opt_int("category_id")?.map(CategoryId),
-        team_id: r.opt_int("team_id")?.map(TeamId),
-        region: r.opt_text("region")?,
-        reply_hours: r.int("reply_hours")?,
-        vip_reply_hours: r.int("vip_reply_hours")?,
-        language: r.text("language")?,
+        settings: MailAddressInput {
+            address: vocab(EmailAddress::parse(&r.text("address")?))?,
+            display_name: r.text("display_name")?,
+            case_type: vocab(CaseType::parse(&r.text("case_type")?))?,
+            category_id: r.opt_int("category_id")?.map(CategoryId),
+            team_id: r.opt_int("team_id")?.map(TeamId),
+            region: r.opt_text("region")?,
+            reply_hours: r.int("reply_hours")?,
+            vip_reply_hours: r.int("vip_reply_hours")?,
+            language: r.text("language")?,
+        },
     })
 }
 
@@ -213,15 +212,7 @@ impl Store {
         Ok(MailAddress {
             id,
             tenant_id: actor.tenant_id,
-            address: m.address.to_string(),
-            display_name: m.display_name.clone(),
-            case_type: m.case_type,
-            category_id: m.category_id,
-            team_id: m.team_id,
-            region: m.region.clone(),
-            reply_hours: m.reply_hours,
-            vip_reply_hours: m.vip_reply_hours,
-            language: m.language.clone(),
+            settings: m.clone(),
         })
     }
 
@@ -392,17 +383,6 @@ impl Store {
         Ok(id.map(CaseId))
     }
 
-    /// The raw source of a received message, as it came off the wire.
-    pub async fn mail_source(&self, tenant: TenantId, spool_id: i64) -> Result<Vec<u8>> {
-        let row = sqlx::query("SELECT raw FROM mail_inbound WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(spool_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        row.bytes("raw")
-    }
-
     /// Files one spooled message: into a new or an existing case, or aside
     /// as noise. One transaction, claimed first, so that two workers (or two
     /// servers) never file the same message twice.
@@ -432,19 +412,11 @@ impl Store {
             return Ok(Filed::AlreadyFiled);
         }
         let filed = file_in(&mut tx, actor, spooled, mail, at).await?;
-        let (status, outcome) = match filed {
-            Filed::Ignored => (
-                "ignored",
-                mail.noise
-                    .map_or("rate_limited".to_string(), |n| n.to_string()),
-            ),
-            other
-                if other.wants_ack()
-                    || matches!(other, Filed::Continued(_) | Filed::Reopened(_)) =>
-            {
-                ("filed", other.name().to_string())
-            }
-            other => ("ignored", other.name().to_string()),
+        let status = if filed.is_filed() { "filed" } else { "ignored" };
+        let outcome = match (filed, mail.noise) {
+            (Filed::Ignored, Some(noise)) => noise.to_string(),
+            (Filed::Ignored, None) => "rate_limited".to_string(),
+            (other, _) => other.name().to_string(),
         };
         sqlx::query(
             "UPDATE mail_inbound SET status = $1, outcome = $2, case_id = $3, filed_at = $4 WHERE tenant_id = $5 AND id = $6",
@@ -522,7 +494,7 @@ async fn file_in(
     .bind(spooled.address_id)
     .fetch_one(&mut *tx)
     .await?;
-    let address = address_row(&address)?;
+    let address = address_row(&address)?.settings;
     let form = form_fields(&mail.text);
     let customer = match &mail.from {
         Some(from) => Some(match_customer(tx, tenant, from, mail, &form, &address, at).await?),
@@ -552,11 +524,14 @@ async fn file_in(
         }
         None => None,
     };
-    let closed: String = sqlx::query_scalar("SELECT closed_reply FROM tenants WHERE id = $1")
+    let settings = sqlx::query("SELECT timezone, closed_reply FROM tenants WHERE id = $1")
         .bind(tenant.0)
         .fetch_one(&mut *tx)
         .await?;
-    let decision = thread(candidate, vocab(ClosedReply::parse(&closed))?);
+    let decision = thread(
+        candidate,
+        vocab(ClosedReply::parse(&settings.text("closed_reply")?))?,
+    );
 
     let interaction = InteractionInput {
         kind: InteractionKind::Email,
@@ -618,10 +593,7 @@ async fn file_in(
                 team_id: address.team_id,
                 custom,
             };
-            let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants WHERE id = $1")
-                .bind(tenant.0)
-                .fetch_one(&mut *tx)
-                .await?;
+            let timezone = settings.text("timezone")?;
             let (case, iid) =
                 insert_case(tx, actor, &timezone, &input, Some(&interaction), at).await?;
             let filed = match decision {
@@ -647,13 +619,13 @@ async fn file_in(
     .bind(case.0)
     .bind(interaction_id.0)
     .bind(mail.from.as_ref().map(|f| f.as_str()).unwrap_or(""))
-    .bind(&address.address)
+    .bind(address.address.as_str())
     .bind(&mail.subject)
     .execute(&mut *tx)
     .await?;
     // Colleagues in copy may write on the case later.
     for cc in &mail.cc {
-        if cc.as_str() == address.address {
+        if *cc == address.address {
             continue;
         }
         sqlx::query("INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -740,7 +712,7 @@ async fn match_customer(
     from: &EmailAddress,
     mail: &InboundMail,
     form: &domain::mail::FormFields,
-    address: &MailAddress,
+    address: &MailAddressInput,
     at: Timestamp,
 ) -> Result<CustomerId> {
     let by_email: Option<i64> = sqlx::query_scalar(
