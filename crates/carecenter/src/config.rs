@@ -17,6 +17,15 @@ pub struct FileConfig {
     pub smtp_listen: Option<String>,
     pub smtp_hostname: Option<String>,
     pub smtp_max_message_mb: Option<usize>,
+    pub smtp_tls_cert: Option<PathBuf>,
+    pub smtp_tls_key: Option<PathBuf>,
+    pub relay_host: Option<String>,
+    pub relay_port: Option<u16>,
+    pub relay_security: Option<String>,
+    pub relay_username: Option<String>,
+    pub relay_password: Option<String>,
+    pub relay_ca_file: Option<PathBuf>,
+    pub relay_retry_seconds: Option<u64>,
 }
 
 /// Options given by flag or environment; they win over the file.
@@ -46,6 +55,7 @@ pub struct Config {
     pub secure_cookies: bool,
     pub log: String,
     pub smtp: Option<Smtp>,
+    pub relay: Option<Relay>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +63,32 @@ pub struct Smtp {
     pub listen: SocketAddr,
     pub hostname: String,
     pub max_message_bytes: usize,
+    /// Certificate chain and key (PEM) offered by STARTTLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Where outgoing mail is handed over.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub security: mail::relay::Security,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub retry_seconds: u64,
+}
+
+/// A setting from its `CARECENTER_*` variable, else from the file.
+fn env_or<T: std::str::FromStr>(key: &str, file: Option<T>) -> anyhow::Result<Option<T>> {
+    let name = format!("CARECENTER_{}", key.to_ascii_uppercase());
+    match std::env::var(&name) {
+        Ok(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{key}: {v:?} (from {name}) is not valid")),
+        Err(_) => Ok(file),
+    }
 }
 
 impl Config {
@@ -102,12 +138,55 @@ impl Config {
                 if !(1..=200).contains(&mb) {
                     bail!("smtp_max_message_mb: {mb} is not between 1 and 200");
                 }
+                let tls = match (
+                    env_or("smtp_tls_cert", file.smtp_tls_cert)?,
+                    env_or("smtp_tls_key", file.smtp_tls_key)?,
+                ) {
+                    (Some(c), Some(k)) => Some((c, k)),
+                    (None, None) => None,
+                    _ => bail!("smtp_tls_cert and smtp_tls_key: give both or neither"),
+                };
                 Some(Smtp {
                     listen,
                     hostname: file
                         .smtp_hostname
                         .unwrap_or_else(|| "carecenter.localhost".into()),
                     max_message_bytes: mb * 1024 * 1024,
+                    tls,
+                })
+            }
+            None => None,
+        };
+        let relay = match env_or("relay_host", file.relay_host)? {
+            Some(host) => {
+                let raw = env_or("relay_security", file.relay_security)?
+                    .unwrap_or_else(|| "starttls".into());
+                let Some(security) = mail::relay::Security::parse(&raw) else {
+                    bail!("relay_security: {raw:?} is not none, starttls or tls");
+                };
+                let default_port = match security {
+                    mail::relay::Security::None => 25,
+                    mail::relay::Security::StartTls => 587,
+                    mail::relay::Security::Tls => 465,
+                };
+                let retry_seconds = env_or("relay_retry_seconds", file.relay_retry_seconds)?
+                    .unwrap_or(60);
+                if retry_seconds == 0 {
+                    bail!("relay_retry_seconds: must be at least 1");
+                }
+                let username = env_or("relay_username", file.relay_username)?;
+                let password = env_or("relay_password", file.relay_password)?;
+                if username.is_some() != password.is_some() {
+                    bail!("relay_username and relay_password: give both or neither");
+                }
+                Some(Relay {
+                    host,
+                    port: env_or("relay_port", file.relay_port)?.unwrap_or(default_port),
+                    security,
+                    username,
+                    password,
+                    ca_file: env_or("relay_ca_file", file.relay_ca_file)?,
+                    retry_seconds,
                 })
             }
             None => None,
@@ -118,6 +197,7 @@ impl Config {
             secure_cookies: file.secure_cookies.unwrap_or(false),
             log,
             smtp,
+            relay,
         })
     }
 }

@@ -232,6 +232,10 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
             max_message_bytes: smtp.max_message_bytes,
             ..mail::SmtpConfig::default()
         };
+        let tls = match &smtp.tls {
+            Some((cert, key)) => Some(mail::tls::acceptor(cert, key).context("smtp_tls_cert")?),
+            None => None,
+        };
         // Mail spooled before a crash is filed first: the worker starts with what is pending.
         let intake = mail::Intake::start(store.clone());
         tokio::spawn(mail::listen(
@@ -239,7 +243,34 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
             intake,
             cfg,
             mail::ListenerLimits::default(),
+            tls,
         ));
+    }
+    match &config.relay {
+        Some(r) => {
+            let tls = match r.security {
+                mail::relay::Security::None => None,
+                _ => Some(mail::tls::connector(r.ca_file.as_deref()).context("relay_ca_file")?),
+            };
+            let relay = mail::relay::RelayConfig {
+                host: r.host.clone(),
+                port: r.port,
+                security: r.security,
+                username: r.username.clone(),
+                password: r.password.clone(),
+                helo: config
+                    .smtp
+                    .as_ref()
+                    .map(|s| s.hostname.clone())
+                    .unwrap_or_else(|| "carecenter.localhost".into()),
+                timeout: std::time::Duration::from_secs(120),
+            };
+            let mut sender = mail::outbox::SenderConfig::new(relay);
+            sender.retry_base = std::time::Duration::from_secs(r.retry_seconds);
+            tracing::info!(relay = %r.host, port = r.port, "sending mail through the relay");
+            mail::outbox::start(store.clone(), sender, tls);
+        }
+        None => tracing::warn!("no relay_host configured: outgoing mail waits in the outbox"),
     }
     let state = web::AppState {
         store: store.clone(),

@@ -21,6 +21,12 @@ impl CustomerKind {
     }
 }
 
+/// Tiers promised the shorter reply time: VIP owners, high-value investors,
+/// key accounts.
+pub fn is_vip_tier(tier: &str) -> bool {
+    matches!(tier, "vip" | "high_value" | "key_account")
+}
+
 /// A label such as a tier (`vip`, `standard`) or a tag (`车主`, `key_account`):
 /// short, one word, no commas so lists stay unambiguous in CSV.
 pub fn label(field: &str, input: &str) -> Result<String, FieldError> {

@@ -7,9 +7,11 @@ pub mod customer;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod mime;
 pub mod model;
 pub mod role;
 pub mod task;
+pub mod template;
 pub mod user;
 
 pub use error::FieldError;

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{MailAddress, SpoolInput, Store, StoreError};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// Limits of the SMTP listener besides the protocol's own.
@@ -224,6 +225,7 @@ pub async fn listen(
     intake: Arc<Intake>,
     cfg: SmtpConfig,
     limits: ListenerLimits,
+    tls: Option<TlsAcceptor>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let rates = Arc::new(Rates {
@@ -254,9 +256,9 @@ pub async fn listen(
             rates: rates.clone(),
             ip: peer.ip(),
         };
-        let cfg = cfg.clone();
+        let (cfg, tls) = (cfg.clone(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = smtp::serve(stream, &cfg, &client).await {
+            if let Err(e) = smtp::serve(stream, &cfg, &client, tls.as_ref()).await {
                 tracing::debug!(error = %e, %peer, "smtp session ended");
             }
             drop(permit);

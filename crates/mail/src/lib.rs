@@ -3,8 +3,11 @@
 //! input here; nothing in this crate knows about HTTP.
 
 pub mod intake;
+pub mod outbox;
 pub mod parse;
+pub mod relay;
 pub mod smtp;
+pub mod tls;
 
 pub use intake::{Intake, ListenerLimits, file_pending, listen};
 pub use smtp::SmtpConfig;

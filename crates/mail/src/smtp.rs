@@ -7,6 +7,7 @@ use domain::contact::EmailAddress;
 use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
@@ -112,8 +113,37 @@ fn path_and_params(arg: &str) -> Option<(&str, &str)> {
     Some((&rest[..end], rest[end + 1..].trim()))
 }
 
-/// Runs one SMTP session to its end.
-pub async fn serve<S, M>(stream: S, cfg: &SmtpConfig, room: &M) -> std::io::Result<()>
+/// Runs one SMTP session to its end; with an acceptor, the client may
+/// switch to TLS (STARTTLS) and the session starts over inside it.
+pub async fn serve<S, M>(
+    stream: S,
+    cfg: &SmtpConfig,
+    room: &M,
+    tls: Option<&TlsAcceptor>,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    M: Mailroom,
+{
+    let Some(stream) = session(stream, cfg, room, tls.is_some(), true).await? else {
+        return Ok(());
+    };
+    let Some(acceptor) = tls else {
+        return Ok(());
+    };
+    let stream = acceptor.accept(stream).await?;
+    session(stream, cfg, room, false, false).await?;
+    Ok(())
+}
+
+/// One session; returns the stream when the client asked for STARTTLS.
+async fn session<S, M>(
+    stream: S,
+    cfg: &SmtpConfig,
+    room: &M,
+    starttls: bool,
+    greet: bool,
+) -> std::io::Result<Option<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     M: Mailroom,
@@ -121,9 +151,11 @@ where
     let (r, mut w) = tokio::io::split(stream);
     let mut r = BufReader::new(r);
     let host = &cfg.hostname;
-    w.write_all(format!("220 {host} carecenter ESMTP ready\r\n").as_bytes())
-        .await?;
-    w.flush().await?;
+    if greet {
+        w.write_all(format!("220 {host} carecenter ESMTP ready\r\n").as_bytes())
+            .await?;
+        w.flush().await?;
+    }
     let mut greeted = false;
     let mut from: Option<String> = None;
     let mut rcpts: Vec<M::Recipient> = Vec::new();
@@ -132,12 +164,12 @@ where
             Err(_) => {
                 w.write_all(b"421 4.4.2 Idle too long, closing\r\n").await?;
                 w.flush().await?;
-                return Ok(());
+                return Ok(None);
             }
             Ok(line) => line?,
         };
         let line = match line {
-            Line::Closed => return Ok(()),
+            Line::Closed => return Ok(None),
             Line::TooLong => {
                 reply(&mut w, "500 5.5.2 Line too long").await?;
                 continue;
@@ -154,10 +186,11 @@ where
                 from = None;
                 rcpts.clear();
                 let max = cfg.max_message_bytes;
+                let tls = if starttls { "250-STARTTLS\r\n" } else { "" };
                 reply(
                     &mut w,
                     &format!(
-                        "250-{host}\r\n250-SIZE {max}\r\n250-8BITMIME\r\n250-PIPELINING\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES"
+                        "250-{host}\r\n250-SIZE {max}\r\n250-8BITMIME\r\n250-PIPELINING\r\n250-SMTPUTF8\r\n{tls}250 ENHANCEDSTATUSCODES"
                     ),
                 )
                 .await?;
@@ -239,7 +272,7 @@ where
                 let sender = from.take().unwrap_or_default();
                 let to = std::mem::take(&mut rcpts);
                 match body {
-                    Data::Closed => return Ok(()),
+                    Data::Closed => return Ok(None),
                     Data::TooBig => reply(&mut w, "552 5.3.4 Message too big").await?,
                     Data::Message(raw) => match room.deliver(&sender, &to, raw).await {
                         Ok(()) => reply(&mut w, "250 2.0.0 OK: stored").await?,
@@ -261,10 +294,20 @@ where
             "NOOP" => reply(&mut w, "250 2.0.0 OK").await?,
             "VRFY" => reply(&mut w, "252 2.1.5 Send some mail and see").await?,
             "HELP" => reply(&mut w, "214 2.0.0 See RFC 5321").await?,
-            "STARTTLS" => reply(&mut w, "454 4.7.0 TLS not available").await?,
+            "STARTTLS" if !starttls => reply(&mut w, "454 4.7.0 TLS not available").await?,
+            "STARTTLS" => {
+                // Commands pipelined before the handshake would be read as
+                // if they had come encrypted (RFC 3207 section 5).
+                if !r.buffer().is_empty() {
+                    reply(&mut w, "501 5.5.4 Nothing may follow STARTTLS").await?;
+                    return Ok(None);
+                }
+                reply(&mut w, "220 2.0.0 Ready to start TLS").await?;
+                return Ok(Some(r.into_inner().unsplit(w)));
+            }
             "QUIT" => {
                 reply(&mut w, "221 2.0.0 Bye").await?;
-                return Ok(());
+                return Ok(None);
             }
             _ => reply(&mut w, "500 5.5.2 Command not recognised").await?,
         }

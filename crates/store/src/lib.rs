@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod mail;
 mod migrate;
+mod outbox;
 mod reports;
 mod sql;
 mod tasks;
@@ -26,6 +27,9 @@ pub use error::StoreError;
 pub use mail::{
     Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
     SpooledMail,
+};
+pub use outbox::{
+    MailTemplate, Notification, OutboundMail, OutboxEntry, QueuedMail, ReplyInput, TemplateInput,
 };
 pub use reports::Summary;
 pub use tasks::TaskFilter;

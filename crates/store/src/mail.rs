@@ -143,9 +143,9 @@ pub const FILING_ATTEMPTS: i64 = 5;
 /// rest are kept but not filed: a loop between two robots stops here.
 pub const SENDER_HOURLY_LIMIT: i64 = 30;
 
-const ADDRESS_COLS: &str = "id, tenant_id, address, display_name, case_type, category_id, team_id, region, reply_hours, vip_reply_hours, language";
+pub(crate) const ADDRESS_COLS: &str = "id, tenant_id, address, display_name, case_type, category_id, team_id, region, reply_hours, vip_reply_hours, language";
 
-fn address_row(r: &AnyRow) -> Result<MailAddress> {
+pub(crate) fn address_row(r: &AnyRow) -> Result<MailAddress> {
     Ok(MailAddress {
         id: r.int("id")?,
         tenant_id: TenantId(r.int("tenant_id")?),
@@ -494,10 +494,11 @@ async fn file_in(
     .bind(spooled.address_id)
     .fetch_one(&mut *tx)
     .await?;
-    let address = address_row(&address)?.settings;
+    let receiving = address_row(&address)?;
+    let address = &receiving.settings;
     let form = form_fields(&mail.text);
     let customer = match &mail.from {
-        Some(from) => Some(match_customer(tx, tenant, from, mail, &form, &address, at).await?),
+        Some(from) => Some(match_customer(tx, tenant, from, mail, &form, address, at).await?),
         None => None,
     };
 
@@ -541,6 +542,7 @@ async fn file_in(
         body: mail.text.clone(),
         attachments: mail.attachments.clone(),
     };
+    let mut acknowledge = false;
     let (filed, case, interaction_id) = match decision {
         Thread::Continue(case) | Thread::Reopen(case) => {
             let status = case_status(tx, tenant, case).await?;
@@ -606,6 +608,7 @@ async fn file_in(
             let Some(iid) = iid else {
                 return Err(StoreError::invalid("interaction", "was not written"));
             };
+            acknowledge = true;
             (filed, case, iid)
         }
     };
@@ -634,6 +637,11 @@ async fn file_in(
             .bind(cc.as_str())
             .execute(&mut *tx)
             .await?;
+    }
+    // A new case is acknowledged; a message continuing one is not: the
+    // customer already knows the case and is waiting for an agent.
+    if let (true, Some(from)) = (acknowledge, &mail.from) {
+        crate::outbox::queue_ack(tx, tenant, case, &receiving, from, &message_id, at).await?;
     }
     Ok(filed)
 }

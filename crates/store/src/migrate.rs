@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_tenant_scoped_child_indexes"),
     migration!(3, "0003_mail"),
+    migration!(4, "0004_outbox"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock
