@@ -1,7 +1,10 @@
 //! The e-mail channel against real peers: Python's smtplib sends over TCP to
-//! the running listener, on SQLite and (when configured) PostgreSQL.
+//! the running listener, on SQLite and (when configured) PostgreSQL; the
+//! outbox delivers to Python's aiosmtpd.
 
-use domain::case::{CaseAction, CaseStatus, CaseType, Channel};
+mod outbox;
+
+use domain::case::{CaseAction, CaseStatus, CaseType, Channel, Direction};
 use domain::contact::EmailAddress;
 use domain::ids::*;
 use domain::mail::ClosedReply;
@@ -22,6 +25,15 @@ struct Env {
 
 impl Env {
     async fn start(url: &str, limits: ListenerLimits, max_bytes: usize) -> Env {
+        Env::start_with(url, limits, max_bytes, None).await
+    }
+
+    async fn start_with(
+        url: &str,
+        limits: ListenerLimits,
+        max_bytes: usize,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Env {
         let store = Store::connect(url).await.expect("connect");
         let t = store
             .create_tenant("auto", "Auto", "Asia/Shanghai", "CN", Timestamp::now())
@@ -62,7 +74,7 @@ impl Env {
             max_message_bytes: max_bytes,
             ..SmtpConfig::default()
         };
-        tokio::spawn(mail::listen(listener, intake, cfg, limits));
+        tokio::spawn(mail::listen(listener, intake, cfg, limits, tls));
         Env {
             store,
             tenant: t.id,
@@ -235,7 +247,12 @@ async fn fixtures_thread_into_the_right_cases() {
             let Some(case_id) = m.case_id else { continue };
             let case = env.store.case(env.tenant, case_id).await.unwrap();
             let timeline = env.store.interactions(env.tenant, case_id).await.unwrap();
-            let last = timeline.last().unwrap();
+            // The customer's message (or the bounce note), not our acknowledgement.
+            let last = timeline
+                .iter()
+                .rev()
+                .find(|i| i.direction != Direction::Outbound)
+                .unwrap();
             let files: Vec<&str> = last
                 .attachments
                 .iter()
