@@ -5,6 +5,7 @@ pub mod case;
 pub mod contact;
 pub mod customer;
 pub mod error;
+pub mod html;
 pub mod ids;
 pub mod mail;
 pub mod mime;

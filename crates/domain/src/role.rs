@@ -32,6 +32,8 @@ pub enum Permission {
     Import,
     /// Read-only reports of the tenant.
     ViewReports,
+    /// What mail arrived and went out, and what became of it.
+    ViewMailLog,
     /// Users, teams, departments, categories, custom fields.
     Administer,
     /// The audit log of administrative changes.
@@ -85,12 +87,13 @@ mod tests {
             P::AnswerTasks,
             P::Import,
             P::ViewReports,
+            P::ViewMailLog,
             P::Administer,
             P::ViewAudit,
         ];
         let expect: &[(Role, &[P])] = &[
             (Role::Admin, &all),
-            (Role::Supervisor, &all[..7]),
+            (Role::Supervisor, &all[..8]),
             (
                 Role::TeamLeader,
                 &[
@@ -100,6 +103,7 @@ mod tests {
                     P::ReadTasks,
                     P::AnswerTasks,
                     P::ViewReports,
+                    P::ViewMailLog,
                 ],
             ),
             (

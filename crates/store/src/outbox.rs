@@ -13,6 +13,7 @@ use crate::{Result, StoreError};
 use domain::case::{CaseAction, CaseNumber, Direction, InteractionKind};
 use domain::contact::EmailAddress;
 use domain::customer::is_vip_tier;
+use domain::mail::ClosedReply;
 use domain::ids::*;
 use domain::mime::OutgoingMail;
 use domain::model::*;
@@ -476,6 +477,7 @@ impl Store {
         agent: Option<&str>,
     ) -> Result<(String, String)> {
         let mut conn = self.pool.acquire().await?;
+        let facts = case_facts(&mut conn, tenant, case).await?;
         let t = sqlx::query(&format!(
             "SELECT {TEMPLATE_COLS} FROM mail_templates WHERE tenant_id = $1 AND id = $2"
         ))
@@ -483,14 +485,26 @@ impl Store {
         .bind(template_id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::invalid("template_id", "no such template"))?;
+        .ok_or(StoreError::NotFound)?;
         let t = template_row(&t)?;
-        let facts = case_facts(&mut conn, tenant, case).await?;
         let address = sending_address(&mut conn, tenant, case).await?;
         let vars = case_vars(&facts, &address, agent);
         Ok((
             template::render(&t.subject, &vars),
             template::render(&t.body, &vars),
+        ))
+    }
+
+    /// The tenant's mail settings: what a reply to a closed case does, and
+    /// the FAQ page acknowledgements link to.
+    pub async fn mail_settings(&self, tenant: TenantId) -> Result<(ClosedReply, Option<String>)> {
+        let r = sqlx::query("SELECT closed_reply, faq_url FROM tenants WHERE id = $1")
+            .bind(tenant.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((
+            vocab(ClosedReply::parse(&r.text("closed_reply")?))?,
+            r.opt_text("faq_url")?,
         ))
     }
 

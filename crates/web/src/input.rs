@@ -358,6 +358,32 @@ impl CasePatchBody {
     }
 }
 
+/// Files sent as JSON, each checked; errors name `attachments[i]`.
+pub fn attachments(list: &[AttachmentBody], e: &mut Errors) -> Vec<AttachmentInput> {
+    use base64::Engine;
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let filename = e.take(contact::text(
+                &format!("attachments[{i}].filename"),
+                &a.filename,
+                255,
+            ))?;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(a.data.trim())
+                .map_err(|_| FieldError::new(format!("attachments[{i}].data"), "must be base64"));
+            Some(AttachmentInput {
+                filename,
+                content_type: a
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                data: e.take(data)?,
+            })
+        })
+        .collect()
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentBody {
@@ -381,7 +407,6 @@ pub struct InteractionBody {
 
 impl InteractionBody {
     pub fn parse(&self, tenant: &Tenant, now: Timestamp) -> Result<InteractionInput, ApiError> {
-        use base64::Engine;
         let mut e = Errors::default();
         let kind = match &self.kind {
             Some(k) => e.take(InteractionKind::parse(k)),
@@ -414,38 +439,14 @@ impl InteractionBody {
         {
             e.push(FieldError::new("ended_at", "is before started_at"));
         }
-        let attachments = self
-            .attachments
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| {
-                let filename = e.take(contact::text(
-                    &format!("attachments[{i}].filename"),
-                    &a.filename,
-                    255,
-                ))?;
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(a.data.trim())
-                    .map_err(|_| {
-                        FieldError::new(format!("attachments[{i}].data"), "must be base64")
-                    });
-                Some(AttachmentInput {
-                    filename,
-                    content_type: a
-                        .content_type
-                        .clone()
-                        .unwrap_or_else(|| "application/octet-stream".into()),
-                    data: e.take(data)?,
-                })
-            })
-            .collect();
+        let files = attachments(&self.attachments, &mut e);
         e.finish(|| InteractionInput {
             kind: kind.unwrap_or(InteractionKind::Note),
             direction: direction.unwrap_or(Direction::Internal),
             started_at: started_at.unwrap_or(now),
             ended_at,
             body,
-            attachments,
+            attachments: files,
         })
     }
 }

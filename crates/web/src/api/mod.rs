@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod cases;
 pub(crate) mod customers;
 pub mod import;
+pub(crate) mod mail;
 pub(crate) mod session;
 pub(crate) mod tasks;
 
@@ -55,6 +56,32 @@ pub fn routes() -> Router<AppState> {
             post(cases::add_interaction),
         )
         .route("/api/v1/cases/{id}/links", post(cases::link))
+        .route("/api/v1/cases/{id}/replies", post(mail::reply))
+        .route("/api/v1/cases/{id}/mail", get(mail::case_mail))
+        .route(
+            "/api/v1/cases/{id}/templates/{template}",
+            get(mail::render_template),
+        )
+        .route(
+            "/api/v1/mail/addresses",
+            get(mail::mail_addresses).post(mail::create_mail_address),
+        )
+        .route(
+            "/api/v1/mail/settings",
+            get(mail::settings).put(mail::update_settings),
+        )
+        .route(
+            "/api/v1/mail/templates",
+            get(mail::templates).post(mail::save_template),
+        )
+        .route("/api/v1/mail/inbound", get(mail::inbound))
+        .route("/api/v1/mail/outbound", get(mail::outbound))
+        .route(
+            "/api/v1/mail/outbound/{id}/source",
+            get(mail::outbound_source),
+        )
+        .route("/api/v1/notifications", get(mail::notifications))
+        .route("/api/v1/notifications/read", post(mail::read_notifications))
         .route("/api/v1/cases/{id}/tasks", post(tasks::create))
         .route("/api/v1/attachments/{sha256}", get(cases::attachment))
         .route("/api/v1/tasks", get(tasks::list))

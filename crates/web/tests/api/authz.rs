@@ -165,6 +165,50 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
     ),
     ("GET", "/api/v1/reports/summary", "", Some(P::ViewReports)),
     ("GET", "/api/v1/audit", "", Some(P::ViewAudit)),
+    (
+        "POST",
+        "/api/v1/cases/{case}/replies",
+        r#"{"to":["c{n}@example.cn"],"body":"hi"}"#,
+        Some(P::WorkCases),
+    ),
+    ("GET", "/api/v1/cases/{case}/mail", "", Some(P::ReadCases)),
+    (
+        "GET",
+        "/api/v1/cases/{case}/templates/{template}",
+        "",
+        Some(P::WorkCases),
+    ),
+    ("GET", "/api/v1/mail/addresses", "", Some(P::Administer)),
+    (
+        "POST",
+        "/api/v1/mail/addresses",
+        r#"{"address":"m{n}@a.example","display_name":"M"}"#,
+        Some(P::Administer),
+    ),
+    ("GET", "/api/v1/mail/settings", "", Some(P::Administer)),
+    (
+        "PUT",
+        "/api/v1/mail/settings",
+        r#"{"faq_url":"https://faq.example/"}"#,
+        Some(P::Administer),
+    ),
+    ("GET", "/api/v1/mail/templates", "", Some(P::WorkCases)),
+    (
+        "POST",
+        "/api/v1/mail/templates",
+        r#"{"kind":"reply","name":"t{n}","language":"en","subject":"s","body":"Hi {{customer_name}}"}"#,
+        Some(P::Administer),
+    ),
+    ("GET", "/api/v1/mail/inbound", "", Some(P::ViewMailLog)),
+    ("GET", "/api/v1/mail/outbound", "", Some(P::ViewMailLog)),
+    (
+        "GET",
+        "/api/v1/mail/outbound/{outbound}/source",
+        "",
+        Some(P::ViewMailLog),
+    ),
+    ("GET", "/api/v1/notifications", "", None),
+    ("POST", "/api/v1/notifications/read", "", None),
 ];
 
 /// Endpoints outside the matrix: public, or ending the caller's own session.
@@ -179,6 +223,9 @@ struct Fixture<'a> {
     app: &'a App,
     tenant: TenantId,
     sha: String,
+    /// A reply template and an outgoing message of tenant a.
+    template: i64,
+    outbound: i64,
     n: u32,
 }
 
@@ -302,6 +349,8 @@ impl Fixture<'_> {
         s.replace("{kind}", "customers")
             .replace("{sha}", &self.sha)
             .replace("{dept}", &self.app.departments["a.aftersales"].to_string())
+            .replace("{template}", &self.template.to_string())
+            .replace("{outbound}", &self.outbound.to_string())
     }
 }
 
@@ -318,6 +367,7 @@ fn expected(role: Role, perm: Option<Permission>, own_tenant: bool, path: &str) 
         "{user}",
         "{number}",
         "{sha}",
+        "{outbound}",
     ]
     .iter()
     .any(|p| path.contains(p));
@@ -325,6 +375,53 @@ fn expected(role: Role, perm: Option<Permission>, own_tenant: bool, path: &str) 
         return "404";
     }
     "2xx"
+}
+
+/// Tenant a sends mail from an address, has a reply template, and one
+/// message in its outbox.
+async fn mail_rows(app: &App, actor: Actor, case: CaseId) -> (i64, i64) {
+    let now = Timestamp::now();
+    app.store
+        .create_mail_address(
+            actor,
+            &store::MailAddressInput {
+                address: domain::contact::EmailAddress::parse("service@a.example").unwrap(),
+                display_name: "A".into(),
+                case_type: CaseType::Inquiry,
+                category_id: None,
+                team_id: None,
+                region: None,
+                reply_hours: 24,
+                vip_reply_hours: 4,
+                language: "en".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let template = app
+        .store
+        .save_template(
+            actor,
+            &store::TemplateInput {
+                kind: domain::template::TemplateKind::Reply,
+                name: "thanks".into(),
+                address_id: None,
+                language: "en".into(),
+                subject: "Thanks".into(),
+                body: "Dear {{customer_name}}".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let reply = store::ReplyInput {
+        to: vec![domain::contact::EmailAddress::parse("x@example.cn").unwrap()],
+        body: "hello".into(),
+        ..Default::default()
+    };
+    let queued = app.store.queue_reply(actor, case, &reply, now).await.unwrap();
+    (template.id, queued.outbox_id)
 }
 
 #[tokio::test]
@@ -335,6 +432,8 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
             app: &app,
             tenant,
             sha: String::new(),
+            template: 0,
+            outbound: 0,
             n: 0,
         }
         .case()
@@ -363,10 +462,13 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
         let sha = app.store.interactions(tenant, case).await.unwrap()[0].attachments[0]
             .sha256
             .clone();
+        let (template, outbound) = mail_rows(&app, actor, case).await;
         let mut fx = Fixture {
             app: &app,
             tenant,
             sha,
+            template,
+            outbound,
             n: 0,
         };
 

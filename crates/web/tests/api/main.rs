@@ -9,5 +9,6 @@ mod browser;
 mod cases;
 mod customers;
 mod import;
+mod mail;
 mod session;
 mod tasks;
