@@ -169,8 +169,8 @@ impl Config {
                     mail::relay::Security::StartTls => 587,
                     mail::relay::Security::Tls => 465,
                 };
-                let retry_seconds = env_or("relay_retry_seconds", file.relay_retry_seconds)?
-                    .unwrap_or(60);
+                let retry_seconds =
+                    env_or("relay_retry_seconds", file.relay_retry_seconds)?.unwrap_or(60);
                 if retry_seconds == 0 {
                     bail!("relay_retry_seconds: must be at least 1");
                 }

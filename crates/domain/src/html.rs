@@ -7,20 +7,82 @@ use crate::template::html_escape;
 /// Tags kept (their attributes filtered); every other tag is dropped and
 /// its text kept, except those in [`DROP_WITH_CONTENT`].
 const ALLOWED: &[&str] = &[
-    "a", "abbr", "b", "big", "blockquote", "br", "caption", "center", "code", "col", "colgroup",
-    "dd", "del", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "li", "ol", "p", "pre", "q", "s", "small", "span", "strike", "strong", "sub",
-    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "u",
+    "ul",
 ];
 
 const DROP_WITH_CONTENT: &[&str] = &[
-    "script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template",
-    "svg", "math", "textarea", "select", "xml",
+    "script", "style", "head", "title", "iframe", "object", "embed", "noscript", "template", "svg",
+    "math", "textarea", "select", "xml",
 ];
 
 const ATTRIBUTES: &[&str] = &[
-    "align", "alt", "bgcolor", "border", "cellpadding", "cellspacing", "color", "colspan",
-    "face", "height", "href", "rowspan", "size", "src", "style", "title", "valign", "width",
+    "align",
+    "alt",
+    "bgcolor",
+    "border",
+    "cellpadding",
+    "cellspacing",
+    "color",
+    "colspan",
+    "face",
+    "height",
+    "href",
+    "rowspan",
+    "size",
+    "src",
+    "style",
+    "title",
+    "valign",
+    "width",
 ];
 
 pub fn sanitize(html: &str) -> String {
@@ -179,8 +241,26 @@ impl Tag {
                 i += 1;
             }
             match b.get(i) {
-                None => return Some((Tag { name, closing, attributes }, b.len())),
-                Some(b'>') => return Some((Tag { name, closing, attributes }, i + 1)),
+                None => {
+                    return Some((
+                        Tag {
+                            name,
+                            closing,
+                            attributes,
+                        },
+                        b.len(),
+                    ));
+                }
+                Some(b'>') => {
+                    return Some((
+                        Tag {
+                            name,
+                            closing,
+                            attributes,
+                        },
+                        i + 1,
+                    ));
+                }
                 _ => {}
             }
             let a = i;
@@ -241,12 +321,21 @@ mod tests {
                 "<a href='https://faq.example/?a=1&amp;b=2'>faq</a>",
                 "<a href=\"https://faq.example/?a=1&amp;b=2\" rel=\"noopener noreferrer\" target=\"_blank\">faq</a>",
             ),
-            ("<div style=\"background:url(http://t.example/p.gif)\">x</div>", "<div>x</div>"),
-            ("<iframe src=//evil></iframe><form><input name=p></form>t", "t"),
+            (
+                "<div style=\"background:url(http://t.example/p.gif)\">x</div>",
+                "<div>x</div>",
+            ),
+            (
+                "<iframe src=//evil></iframe><form><input name=p></form>t",
+                "t",
+            ),
             ("<!-- <script>x</script> -->c", "c"),
             ("1 < 2 and 3 > 2", "1 &lt; 2 and 3 &gt; 2"),
             ("<svg><script>x</script></svg>z", "z"),
-            ("<td colspan=2 onclick='x'>c</td>", "<td colspan=\"2\">c</td>"),
+            (
+                "<td colspan=2 onclick='x'>c</td>",
+                "<td colspan=\"2\">c</td>",
+            ),
             ("<style>p{}</style><p>x", "<p>x"),
         ] {
             assert_eq!(sanitize(dirty), clean, "{dirty}");

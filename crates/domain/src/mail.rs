@@ -150,6 +150,21 @@ impl fmt::Display for Noise {
     }
 }
 
+/// A web link given in settings (the FAQ page): empty means none.
+pub fn parse_link(field: &str, input: &str) -> Result<Option<String>, FieldError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if !(s.starts_with("https://") || s.starts_with("http://")) || s.contains(char::is_whitespace) {
+        return Err(FieldError::new(
+            field,
+            "must be a link starting with https://",
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
 /// A receiving address as an administrator types it.
 pub fn parse_address(input: &str) -> Result<EmailAddress, FieldError> {
     EmailAddress::parse(input).map_err(|e| FieldError::new("address", e.reason))

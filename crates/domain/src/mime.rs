@@ -88,7 +88,12 @@ impl OutgoingMail {
             m.push_str("\r\n");
             m.push_str(&format!("--{boundary}a\r\n"));
         }
-        part(&mut m, "text/plain; charset=utf-8", None, self.text.as_bytes());
+        part(
+            &mut m,
+            "text/plain; charset=utf-8",
+            None,
+            self.text.as_bytes(),
+        );
         if let Some(html) = &self.html {
             m.push_str(&format!("--{boundary}a\r\n"));
             part(&mut m, "text/html; charset=utf-8", None, html.as_bytes());

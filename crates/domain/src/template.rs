@@ -205,7 +205,10 @@ mod tests {
     fn html_escapes_what_the_customer_wrote() {
         let v = vars(&[("subject", "<script>x</script> & co")]);
         let html = render_html("About {{subject}}\n\nSee https://faq.example/a?b=1&c=2", &v);
-        assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"),
+            "{html}"
+        );
         assert!(!html.contains("<script>"));
         assert!(html.contains(
             "<a href=\"https://faq.example/a?b=1&amp;c=2\">https://faq.example/a?b=1&amp;c=2</a>"

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{MailAddress, SpoolInput, Store, StoreError};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio_rustls::TlsAcceptor;
 
 /// Limits of the SMTP listener besides the protocol's own.
 #[derive(Debug, Clone)]

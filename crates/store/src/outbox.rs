@@ -13,8 +13,8 @@ use crate::{Result, StoreError};
 use domain::case::{CaseAction, CaseNumber, Direction, InteractionKind};
 use domain::contact::EmailAddress;
 use domain::customer::is_vip_tier;
-use domain::mail::ClosedReply;
 use domain::ids::*;
+use domain::mail::ClosedReply;
 use domain::mime::OutgoingMail;
 use domain::model::*;
 use domain::template::{self, TemplateKind, Vars};
@@ -113,8 +113,7 @@ pub struct Notification {
     pub read: bool,
 }
 
-const TEMPLATE_COLS: &str =
-    "id, kind, name, address_id, language, subject, body, updated_at";
+const TEMPLATE_COLS: &str = "id, kind, name, address_id, language, subject, body, updated_at";
 
 fn template_row(r: &AnyRow) -> Result<MailTemplate> {
     Ok(MailTemplate {
@@ -178,7 +177,11 @@ async fn case_facts(conn: &mut AnyConnection, tenant: TenantId, case: CaseId) ->
 /// customer's tier, in the tenant's time zone.
 fn case_vars(f: &CaseFacts, address: &MailAddress, agent: Option<&str>) -> Vars {
     let s = &address.settings;
-    let hours = if f.vip { s.vip_reply_hours } else { s.reply_hours };
+    let hours = if f.vip {
+        s.vip_reply_hours
+    } else {
+        s.reply_hours
+    };
     let promised = f.created_at + SignedDuration::from_hours(hours);
     let tz = jiff::tz::TimeZone::get(&f.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let promised = format!(
@@ -231,9 +234,22 @@ async fn find_template(
 }
 
 /// A Message-ID no other message has: the interaction it records is unique.
-fn message_id(kind: &str, interaction: InteractionId, at: Timestamp, from: &EmailAddress) -> String {
-    let domain = from.as_str().rsplit('@').next().unwrap_or("carecenter.invalid");
-    format!("cc.{kind}.{}.{}@{domain}", interaction.0, at.as_millisecond())
+fn message_id(
+    kind: &str,
+    interaction: InteractionId,
+    at: Timestamp,
+    from: &EmailAddress,
+) -> String {
+    let domain = from
+        .as_str()
+        .rsplit('@')
+        .next()
+        .unwrap_or("carecenter.invalid");
+    format!(
+        "cc.{kind}.{}.{}@{domain}",
+        interaction.0,
+        at.as_millisecond()
+    )
 }
 
 struct Queue<'a> {
@@ -337,10 +353,7 @@ pub(crate) async fn queue_ack(
         from_name: address.settings.display_name.clone(),
         to: vec![to.clone()],
         cc: Vec::new(),
-        subject: domain::mail::tag_subject(
-            template::render(&subject, &vars).trim(),
-            facts.number,
-        ),
+        subject: domain::mail::tag_subject(template::render(&subject, &vars).trim(), facts.number),
         in_reply_to: Some(answering.to_string()),
         references: vec![answering.to_string()],
         auto_reply: true,
@@ -381,15 +394,16 @@ async fn sending_address(
     .bind(case.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let row = match row {
-        Some(r) => Some(r),
-        None => sqlx::query(&format!(
-            "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE tenant_id = $1 ORDER BY id LIMIT 1"
-        ))
-        .bind(tenant.0)
-        .fetch_optional(&mut *conn)
-        .await?,
-    };
+    let row =
+        match row {
+            Some(r) => Some(r),
+            None => sqlx::query(&format!(
+                "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE tenant_id = $1 ORDER BY id LIMIT 1"
+            ))
+            .bind(tenant.0)
+            .fetch_optional(&mut *conn)
+            .await?,
+        };
     match row {
         Some(r) => address_row(&r),
         None => Err(StoreError::invalid(
@@ -411,12 +425,13 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         if let Some(a) = t.address_id {
-            let known: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM mail_addresses WHERE tenant_id = $1 AND id = $2")
-                    .bind(actor.tenant_id.0)
-                    .bind(a)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM mail_addresses WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(actor.tenant_id.0)
+            .bind(a)
+            .fetch_optional(&mut *tx)
+            .await?;
             if known.is_none() {
                 return Err(StoreError::invalid("address_id", "no such mail address"));
             }
@@ -544,11 +559,15 @@ impl Store {
         let facts = case_facts(&mut tx, tenant, case).await?;
         let address = sending_address(&mut tx, tenant, case).await?;
         let agent: Option<String> = match actor.user_id {
-            Some(u) => sqlx::query_scalar("SELECT display_name FROM users WHERE tenant_id = $1 AND id = $2")
+            Some(u) => {
+                sqlx::query_scalar(
+                    "SELECT display_name FROM users WHERE tenant_id = $1 AND id = $2",
+                )
                 .bind(tenant.0)
                 .bind(u.0)
                 .fetch_optional(&mut *tx)
-                .await?,
+                .await?
+            }
             None => None,
         };
         let (mut subject, mut body) = (r.subject.clone(), r.body.clone());
@@ -783,7 +802,12 @@ impl Store {
 
     /// Gives a message up: the case shows why, and the agent who wrote it
     /// (else the case's assignee) is notified.
-    pub async fn outbound_failed(&self, m: &OutboundMail, error: &str, at: Timestamp) -> Result<()> {
+    pub async fn outbound_failed(
+        &self,
+        m: &OutboundMail,
+        error: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         let tenant = m.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
@@ -830,7 +854,10 @@ impl Store {
                 actor,
                 case,
                 "email_failed",
-                &data([("outbox_id", m.id.to_string()), ("error", error.to_string())]),
+                &data([
+                    ("outbox_id", m.id.to_string()),
+                    ("error", error.to_string()),
+                ]),
                 at,
             )
             .await?;
@@ -922,7 +949,12 @@ impl Store {
             .collect()
     }
 
-    pub async fn mark_notifications_read(&self, tenant: TenantId, user: UserId, at: Timestamp) -> Result<()> {
+    pub async fn mark_notifications_read(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<()> {
         let _w = self.writer().await;
         sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND read_at IS NULL",

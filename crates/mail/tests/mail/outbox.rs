@@ -155,8 +155,12 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
                      Subject: =?UTF-8?B?5Y+R56Wo6Zeu6aKY?=\r\nMessage-ID: <q1@example.cn>\r\n\r\n\
                      发票开错了，请重开。\r\n";
         assert_eq!(
-            env.send("wang.fang@example.cn", &["service@auto.example"], first.as_bytes())
-                .await,
+            env.send(
+                "wang.fang@example.cn",
+                &["service@auto.example"],
+                first.as_bytes()
+            )
+            .await,
             "OK"
         );
         let filed = env.last().await;
@@ -165,9 +169,16 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
         let number = case.summary.number.to_string();
 
         // The acknowledgement was queued with the case, and shows on it.
-        let queued = env.store.outbox(env.tenant, Some(case_id), 10).await.unwrap();
+        let queued = env
+            .store
+            .outbox(env.tenant, Some(case_id), 10)
+            .await
+            .unwrap();
         assert_eq!(queued.len(), 1, "{backend}");
-        assert_eq!((queued[0].kind.as_str(), queued[0].status.as_str()), ("ack", "queued"));
+        assert_eq!(
+            (queued[0].kind.as_str(), queued[0].status.as_str()),
+            ("ack", "queued")
+        );
         let timeline = env.store.interactions(env.tenant, case_id).await.unwrap();
         assert_eq!(timeline.last().unwrap().direction, Direction::Outbound);
 
@@ -186,14 +197,22 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
             .strftime("%Y-%m-%d %H:%M")
             .to_string();
         for want in ["王芳，您好", number.as_str(), promised.as_str()] {
-            assert!(ack.text.contains(want), "{backend}: {want:?} in {}", ack.text);
+            assert!(
+                ack.text.contains(want),
+                "{backend}: {want:?} in {}",
+                ack.text
+            );
         }
         assert!(
             ack.attachments.iter().any(|a| a.filename == "message.html"),
             "an HTML part too"
         );
         assert_eq!(
-            env.store.outbox(env.tenant, Some(case_id), 10).await.unwrap()[0].status,
+            env.store
+                .outbox(env.tenant, Some(case_id), 10)
+                .await
+                .unwrap()[0]
+                .status,
             "sent"
         );
 
@@ -243,9 +262,16 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
         let (raw, envelope) = relay.received(before + 2);
         assert_eq!(
             envelope["to"],
-            serde_json::json!(["wang.fang@example.cn", "boss@example.cn", "archive@auto.example"])
+            serde_json::json!([
+                "wang.fang@example.cn",
+                "boss@example.cn",
+                "archive@auto.example"
+            ])
         );
-        assert!(!raw.contains("archive@auto.example"), "Bcc stays out of the headers");
+        assert!(
+            !raw.contains("archive@auto.example"),
+            "Bcc stays out of the headers"
+        );
         assert_eq!(header(&raw, "In-Reply-To"), Some("<q1@example.cn>"));
         let refs = header(&raw, "References").unwrap();
         assert!(refs.starts_with("<q1@example.cn> <cc.ack."), "{refs}");
@@ -253,8 +279,12 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
         let reply = mail::parse::parse(raw.as_bytes(), "");
         assert_eq!(reply.subject, format!("Re: 发票问题 [#{number}]"));
         assert!(reply.text.contains("发票已重开"));
-        assert!(reply.attachments.iter().any(|a| a.filename == "发票.pdf"
-            && a.data == b"%PDF-1.4 invoice"));
+        assert!(
+            reply
+                .attachments
+                .iter()
+                .any(|a| a.filename == "发票.pdf" && a.data == b"%PDF-1.4 invoice")
+        );
         let case = env.store.case(env.tenant, case_id).await.unwrap();
         assert_eq!(case.summary.status, CaseStatus::PendingCustomer);
 
@@ -266,8 +296,12 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
             queued.message_id
         );
         assert_eq!(
-            env.send("wang.fang@example.cn", &["service@auto.example"], answer.as_bytes())
-                .await,
+            env.send(
+                "wang.fang@example.cn",
+                &["service@auto.example"],
+                answer.as_bytes()
+            )
+            .await,
             "OK"
         );
         let m = env.last().await;
@@ -304,7 +338,12 @@ async fn refused_mail_is_retried_or_given_up_and_the_agent_told() {
         let now = Timestamp::now();
         let busy = env
             .store
-            .queue_reply(staff, case_id, &reply(&format!("busy-{backend}@example.cn")), now)
+            .queue_reply(
+                staff,
+                case_id,
+                &reply(&format!("busy-{backend}@example.cn")),
+                now,
+            )
             .await
             .unwrap();
         let gone = env
@@ -389,18 +428,54 @@ fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
     .unwrap();
     run(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=carecenter test CA",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=carecenter test CA",
     ]);
     run(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
-        "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
     ]);
     run(&[
-        "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext",
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
     ]);
-    (dir.join("ca.pem"), dir.join("leaf.pem"), dir.join("leaf.key"))
+    (
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    )
 }
 
 #[tokio::test]
@@ -421,9 +496,13 @@ async fn starttls_both_ways() {
     let connector = mail::tls::connector(Some(&ca)).unwrap();
     let acceptor = mail::tls::acceptor(&cert, &key).unwrap();
     for (backend, url) in store::testing::fresh_database_urls().await {
-        let env =
-            Env::start_with(&url, ListenerLimits::default(), 1 << 20, Some(acceptor.clone()))
-                .await;
+        let env = Env::start_with(
+            &url,
+            ListenerLimits::default(),
+            1 << 20,
+            Some(acceptor.clone()),
+        )
+        .await;
         // Inbound: smtplib upgrades with STARTTLS and checks our certificate.
         let script = r#"
 import smtplib, ssl, sys
@@ -452,10 +531,18 @@ print("OK")
         // STARTTLS and AUTH, over a certificate checked against our CA.
         let before = relay.count();
         let sender = relay.config("localhost", Security::StartTls, true);
-        assert_eq!(send_due(&env.store, &sender, Some(&connector)).await.unwrap(), 1);
+        assert_eq!(
+            send_due(&env.store, &sender, Some(&connector))
+                .await
+                .unwrap(),
+            1
+        );
         assert_eq!(relay.count(), before + 1, "{backend}");
         let (_, envelope) = relay.received(before + 1);
-        assert_eq!((envelope["tls"].clone(), envelope["auth"].clone()), (true.into(), true.into()));
+        assert_eq!(
+            (envelope["tls"].clone(), envelope["auth"].clone()),
+            (true.into(), true.into())
+        );
 
         // Without our CA the relay's certificate is not trusted: nothing is
         // sent, and the message waits for another attempt.
@@ -474,7 +561,9 @@ print("OK")
             )
             .await
             .unwrap();
-        send_due(&env.store, &sender, system.as_ref()).await.unwrap();
+        send_due(&env.store, &sender, system.as_ref())
+            .await
+            .unwrap();
         let entry = env
             .store
             .outbox(env.tenant, None, 10)

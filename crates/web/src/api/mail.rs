@@ -329,21 +329,20 @@ pub async fn update_settings(
         .closed_reply
         .as_deref()
         .and_then(|c| e.take(ClosedReply::parse(c)));
-    let faq = body.faq_url.as_deref().map(str::trim);
-    if let Some(u) = faq
-        && !u.is_empty()
-        && !(u.starts_with("https://") || u.starts_with("http://"))
-    {
-        e.push(FieldError::new("faq_url", "must start with https:// or http://"));
-    }
+    let faq = body
+        .faq_url
+        .as_deref()
+        .and_then(|u| e.take(domain::mail::parse_link("faq_url", u)));
     e.finish(|| ())?;
     let now = Timestamp::now();
     if let Some(c) = closed {
         state.store.set_closed_reply(auth.actor(), c, now).await?;
     }
     if let Some(u) = faq {
-        let u = Some(u).filter(|u| !u.is_empty());
-        state.store.set_faq_url(auth.actor(), u, now).await?;
+        state
+            .store
+            .set_faq_url(auth.actor(), u.as_deref(), now)
+            .await?;
     }
     settings(State(state), auth).await
 }

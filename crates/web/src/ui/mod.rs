@@ -2,6 +2,7 @@
 //! with a per-session anti-forgery token.
 
 mod i18n;
+mod mail;
 mod pages;
 
 use crate::AppState;
@@ -42,6 +43,17 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(pages::tasks))
         .route("/tasks/{id}/settle", post(pages::settle_task))
         .route("/reports", get(pages::reports))
+        .route(
+            "/cases/{id}/reply",
+            post(mail::reply).layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024)),
+        )
+        .route("/mail-html/{sha}", get(mail::html))
+        .route("/mail", get(mail::settings))
+        .route("/mail/addresses", post(mail::add_address))
+        .route("/mail/settings", post(mail::save_settings))
+        .route("/mail/templates", post(mail::save_template))
+        .route("/mail/log", get(mail::log))
+        .route("/notifications", get(mail::notifications))
         .route("/assets/{file}", get(asset))
 }
 
@@ -130,6 +142,8 @@ pub struct Chrome {
     pub can_tasks: bool,
     pub can_answer: bool,
     pub can_reports: bool,
+    pub can_mail_admin: bool,
+    pub can_mail_log: bool,
 }
 
 impl Chrome {
@@ -151,6 +165,8 @@ impl Chrome {
             can_tasks: false,
             can_answer: false,
             can_reports: false,
+            can_mail_admin: false,
+            can_mail_log: false,
         }
     }
 
@@ -169,6 +185,8 @@ impl Chrome {
             can_tasks: role.allows(Permission::ReadTasks),
             can_answer: role.allows(Permission::AnswerTasks),
             can_reports: role.allows(Permission::ViewReports),
+            can_mail_admin: role.allows(Permission::Administer),
+            can_mail_log: role.allows(Permission::ViewMailLog),
             ..Chrome::anonymous(*lang, path)
         }
     }

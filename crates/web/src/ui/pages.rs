@@ -26,14 +26,14 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use store::CustomerView;
 
-type Page = Result<Response, Response>;
+pub(super) type Page = Result<Response, Response>;
 
 /// Turns an API error into this page's error response.
-fn or_page<T>(c: &Chrome, r: Result<T, impl Into<ApiError>>) -> Result<T, Response> {
+pub(super) fn or_page<T>(c: &Chrome, r: Result<T, impl Into<ApiError>>) -> Result<T, Response> {
     r.map_err(|e| error_page(c, e.into()))
 }
 
-fn csrf_ok(auth: &Auth, given: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn csrf_ok(auth: &Auth, given: Option<&str>) -> Result<(), ApiError> {
     match (&auth.csrf, given) {
         (Some(want), Some(got)) if want == got => Ok(()),
         _ => Err(ApiError::Forbidden),
@@ -249,6 +249,8 @@ pub struct TimelineItem {
     pub who: String,
     pub body: String,
     pub files: Vec<(String, String)>,
+    /// The sanitised HTML of a received e-mail, by the blob holding it.
+    pub html: Option<String>,
 }
 
 pub struct TaskView {
@@ -300,11 +302,15 @@ struct CasePage {
     tasks: Vec<TaskView>,
     departments: Vec<Department>,
     related: Vec<CaseRow>,
+    mail: Vec<super::mail::OutboxRow>,
+    reply_templates: Vec<store::MailTemplate>,
+    /// The tenant has an address to send from.
+    can_mail: bool,
 }
 
 #[derive(Deserialize, Default)]
 pub struct ErrorQuery {
-    error: Option<String>,
+    pub(super) error: Option<String>,
 }
 
 pub async fn case(
@@ -349,6 +355,16 @@ pub async fn case(
                 .iter()
                 .map(|a| (a.sha256.clone(), a.filename.clone()))
                 .collect(),
+            html: (i.kind == InteractionKind::Email && i.direction == Direction::Inbound)
+                .then(|| {
+                    i.attachments
+                        .iter()
+                        .find(|a| {
+                            a.filename == "message.html" && a.content_type.starts_with("text/html")
+                        })
+                        .map(|a| a.sha256.clone())
+                })
+                .flatten(),
         })
         .collect();
     for e in d.events.iter().filter(|e| e.kind != "interaction") {
@@ -376,9 +392,19 @@ pub async fn case(
             who: e.actor_name.clone().unwrap_or_default(),
             body,
             files: Vec::new(),
+            html: None,
         });
     }
     timeline.sort_by_key(|i| i.sort);
+    let mail = or_page(&c, state.store.outbox(tenant, Some(CaseId(id)), 50).await)?
+        .into_iter()
+        .map(|m| super::mail::OutboxRow::new(&c, m))
+        .collect();
+    let reply_templates = or_page(&c, state.store.templates(tenant).await)?
+        .into_iter()
+        .filter(|t| t.kind == domain::template::TemplateKind::Reply)
+        .collect();
+    let can_mail = !or_page(&c, state.store.mail_addresses(tenant).await)?.is_empty();
     let s = d.case.summary.clone();
     Ok(render(&CasePage {
         created: c.time(s.created_at),
@@ -394,12 +420,15 @@ pub async fn case(
         timeline,
         kinds: InteractionKind::ALL,
         departments,
+        mail,
+        reply_templates,
+        can_mail,
         c,
     }))
 }
 
 /// After a form on the case page: back to it, with the error if there was one.
-fn back_to_case(id: i64, r: Result<(), ApiError>) -> Response {
+pub(super) fn back_to_case(id: i64, r: Result<(), ApiError>) -> Response {
     match r {
         Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e @ (ApiError::NotFound | ApiError::Forbidden | ApiError::Internal(_))) => {

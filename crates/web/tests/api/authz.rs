@@ -420,7 +420,11 @@ async fn mail_rows(app: &App, actor: Actor, case: CaseId) -> (i64, i64) {
         body: "hello".into(),
         ..Default::default()
     };
-    let queued = app.store.queue_reply(actor, case, &reply, now).await.unwrap();
+    let queued = app
+        .store
+        .queue_reply(actor, case, &reply, now)
+        .await
+        .unwrap();
     (template.id, queued.outbox_id)
 }
 

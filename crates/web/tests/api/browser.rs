@@ -160,6 +160,47 @@ impl Browser {
         .await;
     }
 
+    /// Hands a file to an `<input type=file>`, as a user picking it would.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
+    /// A form field's current value.
+    pub async fn value(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/value"),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    pub async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub async fn login(&self, base: &str, username: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("#login").await;
+        self.find("header .who").await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
@@ -301,4 +342,179 @@ async fn ui_forms_refuse_a_forged_post() {
         agent.ok(&format!("/api/v1/cases/{id}")).await["status"],
         "new"
     );
+}
+
+#[tokio::test]
+async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
+    let url = format!(
+        "sqlite:{}",
+        store::testing::temp_dir().join("mail-ui.db").display()
+    );
+    let app = App::start("sqlite", &url).await;
+    let tenant = app.tenants["a"];
+    let actor = Actor {
+        tenant_id: tenant,
+        user_id: None,
+        channel: None,
+    };
+    let now = jiff::Timestamp::now();
+    let customer = app
+        .store
+        .create_customer(
+            actor,
+            &CustomerInput {
+                name: "王伟".into(),
+                emails: vec![domain::contact::EmailAddress::parse("wang.wei@example.cn").unwrap()],
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let case = domain::model::CaseInput {
+        case_type: domain::case::CaseType::Inquiry,
+        channel: domain::case::Channel::Email,
+        priority: domain::case::Priority::Normal,
+        subject: "保养周期".into(),
+        description: String::new(),
+        customer_id: Some(customer.id),
+        category_id: None,
+        assignee_id: None,
+        team_id: None,
+        custom: Default::default(),
+    };
+    let html = "<p>您好，<b>请问</b>保养周期是多久？</p><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+    let mail = domain::model::InteractionInput {
+        kind: domain::case::InteractionKind::Email,
+        direction: domain::case::Direction::Inbound,
+        started_at: now,
+        ended_at: None,
+        body: "您好，请问保养周期是多久？".into(),
+        attachments: vec![domain::model::AttachmentInput {
+            filename: "message.html".into(),
+            content_type: "text/html; charset=utf-8".into(),
+            data: html.as_bytes().to_vec(),
+        }],
+    };
+    let case_id = app
+        .store
+        .create_case(actor, "Asia/Shanghai", &case, Some(&mail), now)
+        .await
+        .unwrap();
+
+    // The administrator sets the channel up, in Chinese.
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.admin").await;
+    b.goto(&format!("{}/mail", app.base)).await;
+    b.type_into("#add-address input[name=address]", "service@a.example")
+        .await;
+    b.type_into("#add-address input[name=display_name]", "客户服务中心")
+        .await;
+    b.click("#add-address button").await;
+    assert!(
+        b.text("#mail-addresses")
+            .await
+            .contains("service@a.example")
+    );
+    b.type_into("#template-name", "保养答复").await;
+    b.type_into("#template-subject", "关于{{subject}}").await;
+    b.type_into(
+        "#template-body",
+        "{{customer_name}}，您好：\n工单 {{case_number}} 已为您查询，保养周期为一年或一万公里。\n{{agent_name}}",
+    )
+    .await;
+    b.click("#save-template button").await;
+    assert!(b.text("#mail-templates").await.contains("保养答复"));
+    b.screenshot("mail-settings").await;
+
+    // The agent reads the mail as formatted, with nothing of it running.
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/cases/{case_id}", app.base)).await;
+    b.click("details.mail-html summary").await;
+    b.find("details.mail-html iframe[sandbox]").await;
+    let sha = b.source().await;
+    let sha = sha
+        .split("/mail-html/")
+        .nth(1)
+        .and_then(|s| s.get(..64))
+        .expect("a link to the formatted mail")
+        .to_string();
+
+    // Pick the template: the form fills in for this case; add a file and send.
+    b.click("#reply-template option:nth-child(2)").await;
+    for _ in 0..50 {
+        if !b.value("#reply-body").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = b.value("#reply-body").await;
+    assert!(body.starts_with("王伟，您好"), "{body}");
+    assert_eq!(b.value("#reply-subject").await, "关于保养周期");
+    b.type_into("#reply-cc", "li.ming@example.cn").await;
+    let file = store::testing::temp_dir().join("保养手册.txt");
+    std::fs::write(&file, "一年或一万公里").unwrap();
+    b.upload("#reply-files", &file).await;
+    b.click("#reply-wait").await;
+    b.click("#send-reply").await;
+    assert!(b.text("#case-mail").await.contains("待发送"));
+    assert_eq!(b.text("#case-status").await, "待客户回复");
+    let timeline = b.text("#timeline").await;
+    assert!(timeline.contains("保养周期为一年或一万公里"), "{timeline}");
+    b.screenshot("mail-reply").await;
+
+    // What the customer will receive: threaded subject, the copy, the file.
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let outbound = admin.ok("/api/v1/mail/outbound").await;
+    let sent = &outbound["items"][0];
+    assert_eq!(
+        sent["recipients"],
+        json!(["wang.wei@example.cn", "li.ming@example.cn"])
+    );
+    let number = admin.ok(&format!("/api/v1/cases/{case_id}")).await["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(sent["subject"], format!("关于保养周期 [#{number}]"));
+    let resp = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/mail/outbound/{}/source",
+            app.base, sent["id"]
+        ))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let raw = resp.text().await.unwrap();
+    assert!(raw.contains("filename*=utf-8''%E4%BF%9D%E5%85%BB"), "{raw}");
+
+    // The formatted mail, served alone: sanitised and locked down.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/mail-html/{sha}", app.base))
+        .header(
+            "cookie",
+            format!("cc_session={}", admin.token.as_ref().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("sandbox;"), "{csp}");
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("<b>请问</b>"), "{page}");
+    assert!(
+        !page.contains("<script") && !page.contains("onerror"),
+        "{page}"
+    );
+
+    // The supervisor's mail log lists it; an agent is not offered the log.
+    assert!(!b.source().await.contains("href=\"/mail/log\""));
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.supervisor").await;
+    b.goto(&format!("{}/mail/log", app.base)).await;
+    assert!(b.text("#mail-outbound").await.contains("Queued"));
 }
