@@ -120,9 +120,16 @@ async fn filing_worker(store: Store, wake: Arc<Notify>) {
 /// Files up to `limit` pending messages; returns how many were looked at.
 pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError> {
     let pending = store.pending_mail(limit).await?;
-    for m in &pending {
-        let mail = parse(&m.raw, &m.envelope_from);
-        match store.file_mail(m, &mail, Timestamp::now()).await {
+    let batch: Vec<_> = pending
+        .into_iter()
+        .map(|m| {
+            let mail = parse(&m.raw, &m.envelope_from);
+            (m, mail)
+        })
+        .collect();
+    let results = store.file_mail(&batch, Timestamp::now()).await?;
+    for ((m, _), result) in batch.iter().zip(results) {
+        match result {
             Ok(filed) => {
                 tracing::info!(spool_id = m.id, outcome = filed.name(), case = ?filed.case_id(), "mail filed");
             }
@@ -136,7 +143,7 @@ pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError
             }
         }
     }
-    Ok(pending.len())
+    Ok(batch.len())
 }
 
 /// One client's view of the intake: its address counts against the rate limit.
@@ -242,6 +249,8 @@ pub async fn listen(
                 continue;
             }
         };
+        // SMTP is a dialogue of short lines: waiting to fill packets only adds latency.
+        let _ = stream.set_nodelay(true);
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;

@@ -69,6 +69,7 @@ pub async fn send(
         let tcp = TcpStream::connect((config.host.as_str(), config.port))
             .await
             .map_err(transient)?;
+        let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(config.host.clone())
             .map_err(|e| SendError::Transient(format!("relay host name: {e}")))?;
         match (config.security, tls) {

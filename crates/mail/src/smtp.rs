@@ -319,9 +319,9 @@ fn strip_keyword<'a>(arg: &'a str, kw: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(kw).then(|| &arg[kw.len()..])
 }
 
+/// One write per reply: split writes would wait on the peer's delayed ACK.
 async fn reply<W: AsyncWrite + Unpin>(w: &mut W, text: &str) -> std::io::Result<()> {
-    w.write_all(text.as_bytes()).await?;
-    w.write_all(b"\r\n").await?;
+    w.write_all(format!("{text}\r\n").as_bytes()).await?;
     w.flush().await
 }
 

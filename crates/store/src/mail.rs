@@ -18,8 +18,8 @@ use domain::mail::{Candidate, ClosedReply, InboundMail, Noise, Thread, form_fiel
 use domain::model::*;
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use sqlx::{Acquire, AnyConnection};
 use std::collections::BTreeMap;
 
 /// A receiving address of a tenant.
@@ -383,55 +383,80 @@ impl Store {
         Ok(id.map(CaseId))
     }
 
-    /// Files one spooled message: into a new or an existing case, or aside
-    /// as noise. One transaction, claimed first, so that two workers (or two
-    /// servers) never file the same message twice.
+    /// Files spooled messages: each into a new or an existing case, or aside
+    /// as noise. One transaction for the batch (one disk flush), a savepoint
+    /// per message so that one that fails leaves the others filed. Each is
+    /// claimed first, so that two workers (or two servers) never file the
+    /// same message twice. Results come in the order of the batch.
     pub async fn file_mail(
         &self,
-        spooled: &SpooledMail,
-        mail: &InboundMail,
+        batch: &[(SpooledMail, InboundMail)],
         at: Timestamp,
-    ) -> Result<Filed> {
-        let tenant = spooled.tenant_id;
-        let actor = Actor {
-            tenant_id: tenant,
-            user_id: None,
-            channel: Some(Channel::Email),
-        };
+    ) -> Result<Vec<Result<Filed>>> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE mail_inbound SET status = 'filing' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
-        )
-        .bind(tenant.0)
-        .bind(spooled.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            return Ok(Filed::AlreadyFiled);
+        self.bulk_planning(&mut tx).await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for (spooled, mail) in batch {
+            let mut one = tx.begin().await?;
+            match file_one(&mut one, spooled, mail, at).await {
+                Ok(filed) => {
+                    one.commit().await?;
+                    results.push(Ok(filed));
+                }
+                Err(e) => {
+                    one.rollback().await?;
+                    results.push(Err(e));
+                }
+            }
         }
-        let filed = file_in(&mut tx, actor, spooled, mail, at).await?;
-        let status = if filed.is_filed() { "filed" } else { "ignored" };
-        let outcome = match (filed, mail.noise) {
-            (Filed::Ignored, Some(noise)) => noise.to_string(),
-            (Filed::Ignored, None) => "rate_limited".to_string(),
-            (other, _) => other.name().to_string(),
-        };
-        sqlx::query(
-            "UPDATE mail_inbound SET status = $1, outcome = $2, case_id = $3, filed_at = $4 WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(status)
-        .bind(outcome)
-        .bind(filed.case_id().map(|c| c.0))
-        .bind(ms(at))
-        .bind(tenant.0)
-        .bind(spooled.id)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(filed)
+        Ok(results)
     }
+}
+
+async fn file_one(
+    tx: &mut AnyConnection,
+    spooled: &SpooledMail,
+    mail: &InboundMail,
+    at: Timestamp,
+) -> Result<Filed> {
+    let tenant = spooled.tenant_id;
+    let actor = Actor {
+        tenant_id: tenant,
+        user_id: None,
+        channel: Some(Channel::Email),
+    };
+    let claimed = sqlx::query(
+        "UPDATE mail_inbound SET status = 'filing' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+    )
+    .bind(tenant.0)
+    .bind(spooled.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok(Filed::AlreadyFiled);
+    }
+    let filed = file_in(tx, actor, spooled, mail, at).await?;
+    let status = if filed.is_filed() { "filed" } else { "ignored" };
+    let outcome = match (filed, mail.noise) {
+        (Filed::Ignored, Some(noise)) => noise.to_string(),
+        (Filed::Ignored, None) => "rate_limited".to_string(),
+        (other, _) => other.name().to_string(),
+    };
+    sqlx::query(
+        "UPDATE mail_inbound SET status = $1, outcome = $2, case_id = $3, filed_at = $4 WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(status)
+    .bind(outcome)
+    .bind(filed.case_id().map(|c| c.0))
+    .bind(ms(at))
+    .bind(tenant.0)
+    .bind(spooled.id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(filed)
 }
 
 async fn file_in(
