@@ -93,6 +93,40 @@ async fn mail_addresses(
             )
             .await?;
     }
+    // Two reply templates an agent starts from, and the FAQ the
+    // acknowledgement links to.
+    for (name, language, subject, body) in [
+        (
+            "已处理 / resolved",
+            "zh-CN",
+            "关于您的来信：{{subject}}",
+            "{{customer_name}}，您好：\n\n您反映的问题（工单 {{case_number}}）已处理完毕。如仍有疑问，请直接回复本邮件。\n\n{{agent_name}}\n{{signature}}\n",
+        ),
+        (
+            "已处理 / resolved",
+            "en",
+            "About your message: {{subject}}",
+            "Dear {{customer_name}},\n\nThe matter you raised (case {{case_number}}) has been dealt with. Reply to this e-mail if anything is still open.\n\n{{agent_name}}\n{{signature}}\n",
+        ),
+    ] {
+        store
+            .save_template(
+                actor,
+                &store::TemplateInput {
+                    kind: domain::template::TemplateKind::Reply,
+                    name: name.into(),
+                    address_id: None,
+                    language: language.into(),
+                    subject: subject.into(),
+                    body: body.into(),
+                },
+                at,
+            )
+            .await?;
+    }
+    store
+        .set_faq_url(actor, Some("https://help.example/faq"), at)
+        .await?;
     Ok(())
 }
 
