@@ -134,6 +134,30 @@ impl Browser {
         panic!("no element {css} on {}", self.url().await);
     }
 
+    /// Clicks something that loads a new page, and waits until it has: the
+    /// old page's root element going stale is the sign.
+    pub async fn click_nav(&self, css: &str) {
+        let old = self.find("html").await;
+        self.click(css).await;
+        for _ in 0..100 {
+            let url = format!("{}/session/{}/element/{old}/name", self.base, self.session);
+            let v: Value = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["value"]["error"] == "stale element reference" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} did not load a new page");
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.cmd(
@@ -197,8 +221,7 @@ impl Browser {
         self.goto(&format!("{base}/login")).await;
         self.type_into("#username", username).await;
         self.type_into("#password", PASSWORD).await;
-        self.click("#login").await;
-        self.find("header .who").await;
+        self.click_nav("#login").await;
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -254,18 +277,18 @@ async fn agent_finds_caller_by_phone_opens_a_case_and_adds_a_note() {
     );
     b.type_into("#username", "a.agent").await;
     b.type_into("#password", PASSWORD).await;
-    b.click("#login").await;
+    b.click_nav("#login").await;
     b.find("table.list, main p").await;
     assert!(b.url().await.ends_with("/cases"));
 
     // The caller gives the number in another writing; one match opens the record.
     b.goto(&format!("{}/customers", app.base)).await;
     b.type_into("#customer-q", "138-0013-8000").await;
-    b.click("#customer-search").await;
+    b.click_nav("#customer-search").await;
     assert!(b.text("#customer-name").await.contains("王伟"));
     b.screenshot("customer").await;
 
-    b.click("#new-case-for-customer").await;
+    b.click_nav("#new-case-for-customer").await;
     b.click("#case-type option[value=complaint]").await;
     b.type_into("#case-subject", "Noise after repair").await;
     b.type_into(
@@ -273,7 +296,7 @@ async fn agent_finds_caller_by_phone_opens_a_case_and_adds_a_note() {
         "Caller says the noise is back since the repair.",
     )
     .await;
-    b.click("#create-case").await;
+    b.click_nav("#create-case").await;
     let number = b.text("#case-number").await;
     assert!(
         number.len() == 11 && number.as_bytes()[4] == b'-',
@@ -284,7 +307,7 @@ async fn agent_finds_caller_by_phone_opens_a_case_and_adds_a_note() {
 
     b.type_into("#note-body", "Offered a free inspection on Wednesday")
         .await;
-    b.click("#add-note").await;
+    b.click_nav("#add-note").await;
     let timeline = b.text("#timeline").await;
     assert!(
         timeline.contains("Offered a free inspection on Wednesday"),
@@ -306,7 +329,7 @@ async fn agent_finds_caller_by_phone_opens_a_case_and_adds_a_note() {
     assert_eq!(case["type"], "complaint");
 
     // Switching to Chinese keeps the page and speaks the glossary.
-    b.click("header .who a[lang]").await;
+    b.click_nav("header .who a[lang]").await;
     assert_eq!(b.text("#case-status").await, "处理中");
     assert!(b.text("#timeline").await.contains("内部备注"));
 }
@@ -410,7 +433,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
         .await;
     b.type_into("#add-address input[name=display_name]", "客户服务中心")
         .await;
-    b.click("#add-address button").await;
+    b.click_nav("#add-address button").await;
     assert!(
         b.text("#mail-addresses")
             .await
@@ -423,7 +446,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
         "{{customer_name}}，您好：\n工单 {{case_number}} 已为您查询，保养周期为一年或一万公里。\n{{agent_name}}",
     )
     .await;
-    b.click("#save-template button").await;
+    b.click_nav("#save-template button").await;
     assert!(b.text("#mail-templates").await.contains("保养答复"));
     b.screenshot("mail-settings").await;
 
@@ -457,7 +480,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
     std::fs::write(&file, "一年或一万公里").unwrap();
     b.upload("#reply-files", &file).await;
     b.click("#reply-wait").await;
-    b.click("#send-reply").await;
+    b.click_nav("#send-reply").await;
     assert!(b.text("#case-mail").await.contains("待发送"));
     assert_eq!(b.text("#case-status").await, "待客户回复");
     let timeline = b.text("#timeline").await;
