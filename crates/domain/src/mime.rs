@@ -128,7 +128,7 @@ fn part(m: &mut String, content_type: &str, filename: Option<&str>, body: &[u8])
         header(
             m,
             "Content-Disposition",
-            &format!("attachment; filename*=utf-8''{}", percent(name)),
+            &format!("attachment; filename*=utf-8''{}", ext_value(name)),
         );
     }
     m.push_str("\r\n");
@@ -179,8 +179,9 @@ fn encode_words(value: &str) -> String {
     words.join("\r\n ")
 }
 
-/// RFC 2231 / RFC 5987 percent-encoding of a file name.
-fn percent(name: &str) -> String {
+/// RFC 2231 / RFC 5987 percent-encoding of a file name (in mail, and in an
+/// HTTP download's `Content-Disposition`).
+pub fn ext_value(name: &str) -> String {
     let mut out = String::new();
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {

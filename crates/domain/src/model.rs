@@ -273,6 +273,32 @@ pub struct InteractionInput {
     pub attachments: Vec<AttachmentInput>,
 }
 
+impl InteractionInput {
+    /// An internal note written now.
+    pub fn note(body: String, at: Timestamp) -> Self {
+        InteractionInput {
+            kind: InteractionKind::Note,
+            direction: Direction::Internal,
+            started_at: at,
+            ended_at: None,
+            body,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// An e-mail sent to the customer now.
+    pub fn email_out(body: String, attachments: Vec<AttachmentInput>, at: Timestamp) -> Self {
+        InteractionInput {
+            kind: InteractionKind::Email,
+            direction: Direction::Outbound,
+            started_at: at,
+            ended_at: None,
+            body,
+            attachments,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentTask {
     pub id: TaskId,

@@ -1,6 +1,7 @@
 //! The e-mail channel: an SMTP listener, parsing of what Chinese and other
-//! mail clients send, and filing into cases. Wire input becomes domain
-//! input here; nothing in this crate knows about HTTP.
+//! mail clients send, filing into cases, and the sender that hands the
+//! outbox to the relay. Wire input becomes domain input here; nothing in this
+//! crate knows about HTTP.
 
 pub mod intake;
 pub mod outbox;

@@ -3,9 +3,10 @@ it accepts to OUT_DIR as N.eml plus N.json (the envelope).
 
 Recipients steer it: reject-*@ is refused for good (550), busy-*@ is
 refused for now (451) the first time it is seen. With --tls CERT KEY it
-requires STARTTLS; with --auth USER:PASS it requires AUTH.
+requires STARTTLS; with --implicit-tls CERT KEY it speaks TLS from the first
+byte; with --auth USER:PASS it requires AUTH.
 
-usage: relay.py PORT OUT_DIR [--tls CERT KEY] [--auth USER:PASS]
+usage: relay.py PORT OUT_DIR [--tls|--implicit-tls CERT KEY] [--auth USER:PASS]
 """
 import asyncio, json, os, ssl, sys
 from aiosmtpd.controller import Controller
@@ -14,9 +15,11 @@ from aiosmtpd.smtp import AuthResult
 port, out = int(sys.argv[1]), sys.argv[2]
 args = sys.argv[3:]
 tls = None
+implicit = False
 auth = None
 while args:
-    if args[0] == "--tls":
+    if args[0] in ("--tls", "--implicit-tls"):
+        implicit = args[0] == "--implicit-tls"
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args[1], args[2])
         args = args[3:]
@@ -48,7 +51,7 @@ class Handler:
             f.write(envelope.original_content)
         with open(os.path.join(out, f"{count}.json"), "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                       "tls": session.ssl is not None,
+                       "tls": implicit or session.ssl is not None,
                        "auth": session.authenticated}, f)
         os.rename(os.path.join(out, f"{count}.eml.tmp"), os.path.join(out, f"{count}.eml"))
         return "250 OK queued"
@@ -60,7 +63,9 @@ def authenticator(server, session, envelope, mechanism, data):
 
 
 kwargs = dict(hostname="127.0.0.1", port=port)
-if tls:
+if tls and implicit:
+    kwargs.update(ssl_context=tls)
+elif tls:
     kwargs.update(tls_context=tls, require_starttls=True)
 if auth:
     kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(tls))

@@ -422,11 +422,7 @@ async fn file_one(
     at: Timestamp,
 ) -> Result<Filed> {
     let tenant = spooled.tenant_id;
-    let actor = Actor {
-        tenant_id: tenant,
-        user_id: None,
-        channel: Some(Channel::Email),
-    };
+    let actor = mail_actor(tenant);
     let claimed = sqlx::query(
         "UPDATE mail_inbound SET status = 'filing' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
     )
@@ -485,14 +481,10 @@ async fn file_in(
     match mail.noise {
         Some(Noise::Bounce) => {
             if let Some(case) = referenced {
-                let note = InteractionInput {
-                    kind: InteractionKind::Note,
-                    direction: Direction::Internal,
-                    started_at: at,
-                    ended_at: None,
-                    body: format!("Delivery failed / 退信: {}\n\n{}", mail.subject, mail.text),
-                    attachments: Vec::new(),
-                };
+                let note = InteractionInput::note(
+                    format!("Delivery failed / 退信: {}\n\n{}", mail.subject, mail.text),
+                    at,
+                );
                 insert_interaction(tx, actor, case, &note, at).await?;
             }
             return Ok(Filed::Bounce(referenced));
@@ -656,12 +648,7 @@ async fn file_in(
         if *cc == address.address {
             continue;
         }
-        sqlx::query("INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(tenant.0)
-            .bind(case.0)
-            .bind(cc.as_str())
-            .execute(&mut *tx)
-            .await?;
+        add_participant(tx, tenant, case, cc).await?;
     }
     // A new case is acknowledged; a message continuing one is not: the
     // customer already knows the case and is waiting for an agent.
@@ -669,6 +656,33 @@ async fn file_in(
         crate::outbox::queue_ack(tx, tenant, case, &receiving, from, &message_id, at).await?;
     }
     Ok(filed)
+}
+
+/// Mail filed and sent by the system, not by a user.
+pub(crate) fn mail_actor(tenant: TenantId) -> Actor {
+    Actor {
+        tenant_id: tenant,
+        user_id: None,
+        channel: Some(Channel::Email),
+    }
+}
+
+/// Someone besides the customer who may write on the case.
+pub(crate) async fn add_participant(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    case: CaseId,
+    email: &EmailAddress,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.0)
+    .bind(case.0)
+    .bind(email.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The case of the newest message we know among those a reply refers to.

@@ -8,9 +8,9 @@
 use crate::cases::{case_status, insert_interaction, set_status, touch};
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, case_event, data};
-use crate::mail::{ADDRESS_COLS, MailAddress, address_row};
+use crate::mail::{ADDRESS_COLS, MailAddress, add_participant, address_row, mail_actor};
 use crate::{Result, StoreError};
-use domain::case::{CaseAction, CaseNumber, Direction, InteractionKind};
+use domain::case::{CaseAction, CaseNumber};
 use domain::contact::EmailAddress;
 use domain::customer::is_vip_tier;
 use domain::ids::*;
@@ -211,6 +211,21 @@ fn case_vars(f: &CaseFacts, address: &MailAddress, agent: Option<&str>) -> Vars 
     v
 }
 
+async fn template_by_id(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    id: i64,
+) -> Result<Option<MailTemplate>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TEMPLATE_COLS} FROM mail_templates WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(template_row).transpose()
+}
+
 /// The tenant's template of a kind for an address and language: the
 /// address's own, else the tenant-wide one.
 async fn find_template(
@@ -331,20 +346,8 @@ pub(crate) async fn queue_ack(
         };
     let vars = case_vars(&facts, address, None);
     let text = template::render(&body, &vars);
-    let actor = Actor {
-        tenant_id: tenant,
-        user_id: None,
-        channel: Some(domain::case::Channel::Email),
-    };
-    let record = InteractionInput {
-        kind: InteractionKind::Email,
-        direction: Direction::Outbound,
-        started_at: at,
-        ended_at: None,
-        body: text.clone(),
-        attachments: Vec::new(),
-    };
-    let interaction = insert_interaction(conn, actor, case, &record, at).await?;
+    let record = InteractionInput::email_out(text.clone(), Vec::new(), at);
+    let interaction = insert_interaction(conn, mail_actor(tenant), case, &record, at).await?;
     let from = address.settings.address.clone();
     let mail = OutgoingMail {
         message_id: message_id("ack", interaction, at, &from),
@@ -493,15 +496,9 @@ impl Store {
     ) -> Result<(String, String)> {
         let mut conn = self.pool.acquire().await?;
         let facts = case_facts(&mut conn, tenant, case).await?;
-        let t = sqlx::query(&format!(
-            "SELECT {TEMPLATE_COLS} FROM mail_templates WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.0)
-        .bind(template_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let t = template_row(&t)?;
+        let t = template_by_id(&mut conn, tenant, template_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let address = sending_address(&mut conn, tenant, case).await?;
         let vars = case_vars(&facts, &address, agent);
         Ok((
@@ -572,15 +569,9 @@ impl Store {
         };
         let (mut subject, mut body) = (r.subject.clone(), r.body.clone());
         if let Some(tid) = r.template_id {
-            let t = sqlx::query(&format!(
-                "SELECT {TEMPLATE_COLS} FROM mail_templates WHERE tenant_id = $1 AND id = $2"
-            ))
-            .bind(tenant.0)
-            .bind(tid)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::invalid("template_id", "no such template"))?;
-            let t = template_row(&t)?;
+            let t = template_by_id(&mut tx, tenant, tid)
+                .await?
+                .ok_or_else(|| StoreError::invalid("template_id", "no such template"))?;
             let vars = case_vars(&facts, &address, agent.as_deref());
             if body.trim().is_empty() {
                 body = template::render(&t.body, &vars);
@@ -651,14 +642,7 @@ impl Store {
             _ => facts.subject.clone(),
         });
 
-        let record = InteractionInput {
-            kind: InteractionKind::Email,
-            direction: Direction::Outbound,
-            started_at: at,
-            ended_at: None,
-            body: body.clone(),
-            attachments: r.attachments.clone(),
-        };
+        let record = InteractionInput::email_out(body.clone(), r.attachments.clone(), at);
         let interaction = insert_interaction(&mut tx, actor, case, &record, at).await?;
         let from = address.settings.address.clone();
         let mail = OutgoingMail {
@@ -692,12 +676,7 @@ impl Store {
         .await?;
         // Whoever the agent copied may answer on the case too.
         for p in r.cc.iter().chain(&r.bcc).chain(&to) {
-            sqlx::query("INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(tenant.0)
-                .bind(case.0)
-                .bind(p.as_str())
-                .execute(&mut *tx)
-                .await?;
+            add_participant(&mut tx, tenant, case, p).await?;
         }
         touch(&mut tx, tenant, case, at).await?;
         if let Some(action) = r.then {
@@ -835,19 +814,8 @@ impl Store {
             recipients.join(", ")
         );
         if let Some(case) = row.opt_int("case_id")?.map(CaseId) {
-            let actor = Actor {
-                tenant_id: tenant,
-                user_id: None,
-                channel: Some(domain::case::Channel::Email),
-            };
-            let note = InteractionInput {
-                kind: InteractionKind::Note,
-                direction: Direction::Internal,
-                started_at: at,
-                ended_at: None,
-                body: body.clone(),
-                attachments: Vec::new(),
-            };
+            let actor = mail_actor(tenant);
+            let note = InteractionInput::note(body.clone(), at);
             insert_interaction(&mut tx, actor, case, &note, at).await?;
             case_event(
                 &mut tx,

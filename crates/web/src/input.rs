@@ -121,14 +121,7 @@ impl CustomerBody {
                 e.take(PhoneNumber::parse(p, reg).map_err(|x| x.at(format!("phones[{i}]"))))
             })
             .collect();
-        let emails: Vec<EmailAddress> = self
-            .emails
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                e.take(EmailAddress::parse(m).map_err(|x| x.at(format!("emails[{i}]"))))
-            })
-            .collect();
+        let emails = emails("emails", &self.emails, &mut e);
         let accounts: Vec<String> = self
             .accounts
             .iter()
@@ -356,6 +349,16 @@ impl CasePatchBody {
             custom,
         })
     }
+}
+
+/// A list of e-mail addresses; errors name `field[i]`.
+pub fn emails(field: &str, list: &[String], e: &mut Errors) -> Vec<EmailAddress> {
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            e.take(EmailAddress::parse(a).map_err(|x| x.at(format!("{field}[{i}]"))))
+        })
+        .collect()
 }
 
 /// Files sent as JSON, each checked; errors name `attachments[i]`.

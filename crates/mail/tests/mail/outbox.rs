@@ -493,6 +493,15 @@ async fn starttls_both_ways() {
         ],
     )
     .await;
+    let implicit_relay = Relay::start(
+        &dir,
+        &[
+            "--implicit-tls",
+            cert.to_str().unwrap(),
+            key.to_str().unwrap(),
+        ],
+    )
+    .await;
     let connector = mail::tls::connector(Some(&ca)).unwrap();
     let acceptor = mail::tls::acceptor(&cert, &key).unwrap();
     for (backend, url) in store::testing::fresh_database_urls().await {
@@ -574,5 +583,21 @@ print("OK")
             .unwrap();
         assert_eq!(entry.status, "queued", "{backend}");
         assert_eq!(relay.count(), before + 1);
+
+        // The same message to a relay that speaks TLS from the first byte.
+        let implicit = implicit_relay.config("localhost", Security::Tls, false);
+        assert_eq!(
+            send_due(&env.store, &implicit, Some(&connector))
+                .await
+                .unwrap(),
+            1
+        );
+        let n = implicit_relay.count();
+        let (raw, envelope) = implicit_relay.received(n);
+        assert_eq!(envelope["tls"], true, "{backend}");
+        assert_eq!(
+            header(&raw, "Message-ID"),
+            Some(format!("<{}>", q.message_id).as_str())
+        );
     }
 }

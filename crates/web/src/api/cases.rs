@@ -250,7 +250,10 @@ pub async fn attachment(
         return Err(ApiError::NotFound);
     }
     let (meta, data) = state.store.attachment(auth.tenant.id, &sha).await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent(&meta.filename));
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        domain::mime::ext_value(&meta.filename)
+    );
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type),
@@ -258,17 +261,4 @@ pub async fn attachment(
         ],
         data,
     ))
-}
-
-/// RFC 5987 percent-encoding for a download's file name.
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

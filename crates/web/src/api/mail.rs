@@ -5,13 +5,12 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Id, Json, Query};
-use crate::input::{AttachmentBody, Errors, attachments};
+use crate::input::{AttachmentBody, Errors, attachments, emails};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use domain::FieldError;
 use domain::case::{CaseAction, CaseType};
-use domain::contact::EmailAddress;
 use domain::ids::*;
 use domain::mail::ClosedReply;
 use domain::role::Permission;
@@ -20,15 +19,6 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 use store::{MailAddressInput, ReplyInput, TemplateInput};
-
-fn addresses(field: &str, list: &[String], e: &mut Errors) -> Vec<EmailAddress> {
-    list.iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            e.take(EmailAddress::parse(a).map_err(|x| x.at(format!("{field}[{i}]"))))
-        })
-        .collect()
-}
 
 #[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
@@ -51,9 +41,9 @@ pub struct ReplyBody {
 impl ReplyBody {
     pub fn parse(&self) -> Result<ReplyInput, ApiError> {
         let mut e = Errors::default();
-        let to = addresses("to", &self.to, &mut e);
-        let cc = addresses("cc", &self.cc, &mut e);
-        let bcc = addresses("bcc", &self.bcc, &mut e);
+        let to = emails("to", &self.to, &mut e);
+        let cc = emails("cc", &self.cc, &mut e);
+        let bcc = emails("bcc", &self.bcc, &mut e);
         if to.len() + cc.len() + bcc.len() > 50 {
             e.push(FieldError::new("to", "at most 50 recipients in all"));
         }

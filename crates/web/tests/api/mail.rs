@@ -120,3 +120,45 @@ async fn an_agent_replies_from_a_template_and_bad_input_names_the_field() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn mail_settings_are_checked_and_kept() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let ctx = app.backend;
+        for (body, field) in [
+            (json!({"faq_url": "ftp://help.example"}), "faq_url"),
+            (json!({"closed_reply": "ignore"}), "closed_reply"),
+        ] {
+            let (status, v) = admin
+                .call(reqwest::Method::PUT, "/api/v1/mail/settings", Some(body))
+                .await;
+            assert_field_error(status, &v, field, ctx);
+        }
+        let (status, v) = admin
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/mail/settings",
+                Some(json!({"closed_reply": "follow_up", "faq_url": "https://help.example/faq"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ctx}: {v}");
+        assert_eq!(
+            admin.ok("/api/v1/mail/settings").await,
+            json!({"closed_reply": "follow_up", "faq_url": "https://help.example/faq"})
+        );
+        // An empty link removes it; the other setting stays.
+        admin
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/mail/settings",
+                Some(json!({"faq_url": ""})),
+            )
+            .await;
+        assert_eq!(
+            admin.ok("/api/v1/mail/settings").await,
+            json!({"closed_reply": "follow_up", "faq_url": null})
+        );
+    })
+    .await;
+}
