@@ -161,7 +161,7 @@ impl Config {
             Some(host) => {
                 let raw = env_or("relay_security", file.relay_security)?
                     .unwrap_or_else(|| "starttls".into());
-                let Some(security) = mail::relay::Security::parse(&raw) else {
+                let Ok(security) = mail::relay::Security::parse(&raw) else {
                     bail!("relay_security: {raw:?} is not none, starttls or tls");
                 };
                 let default_port = match security {

@@ -17,6 +17,18 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// How a connection to a mail server is protected: `none` (for a server
+    /// on this machine or a trusted network only), `starttls` (a plain
+    /// connection upgraded; refused if the server does not offer it) or
+    /// `tls` from the first byte (ports 465 and 993).
+    Security, "security" {
+        None = "none",
+        StartTls = "starttls",
+        Tls = "tls",
+    }
+);
+
 /// Mail that must never open a case nor be acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Noise {

@@ -38,6 +38,7 @@ type SpoolReply = oneshot::Sender<Result<i64, String>>;
 pub struct Intake {
     store: Store,
     spool: mpsc::Sender<(SpoolInput, SpoolReply)>,
+    wake: Arc<Notify>,
 }
 
 /// Most messages written in one commit, and most bytes.
@@ -50,8 +51,18 @@ impl Intake {
         let (tx, rx) = mpsc::channel(4 * SPOOL_BATCH);
         let wake = Arc::new(Notify::new());
         tokio::spawn(spool_writer(store.clone(), rx, wake.clone()));
-        tokio::spawn(filing_worker(store.clone(), wake));
-        Arc::new(Intake { store, spool: tx })
+        tokio::spawn(filing_worker(store.clone(), wake.clone()));
+        Arc::new(Intake {
+            store,
+            spool: tx,
+            wake,
+        })
+    }
+
+    /// Tells the filing worker that something was spooled by other means
+    /// (the IMAP poller writes its own transaction).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Writes one message to the spool; returns once it is durable.

@@ -77,6 +77,33 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
     mail
 }
 
+/// What a fetched message's headers tell in place of an SMTP envelope: the
+/// sender (Return-Path as the delivering server wrote it, else From; empty
+/// for a bounce) and the Message-ID.
+pub fn envelope(raw: &[u8]) -> (String, Option<String>) {
+    let Some(m) = MessageParser::default().parse_headers(raw) else {
+        return (String::new(), None);
+    };
+    let from = match m.header_raw("Return-Path") {
+        Some(path) => path
+            .trim()
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        None => m
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let id = m.message_id().map(clean_id).filter(|s| !s.is_empty());
+    (from.to_lowercase(), id)
+}
+
 /// A message mail-parser cannot read still becomes a case: its bytes as
 /// text, as far as they go, and the source attached.
 fn unparsed(raw: &[u8]) -> InboundMail {

@@ -9,27 +9,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// For a relay on this machine or a trusted network only.
-    None,
-    /// Plain connection upgraded with STARTTLS (port 587); refused if the
-    /// relay does not offer it.
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
-
-impl Security {
-    pub fn parse(s: &str) -> Option<Security> {
-        match s {
-            "none" => Some(Security::None),
-            "starttls" => Some(Security::StartTls),
-            "tls" => Some(Security::Tls),
-            _ => None,
-        }
-    }
-}
+pub use domain::mail::Security;
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {

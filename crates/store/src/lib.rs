@@ -13,6 +13,7 @@ mod db;
 mod error;
 mod events;
 mod mail;
+mod mailboxes;
 mod migrate;
 mod outbox;
 mod reports;
@@ -28,6 +29,7 @@ pub use mail::{
     Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
     SpooledMail,
 };
+pub use mailboxes::{ImapStored, Mailbox, MailboxInput, MailboxLogin, UidState};
 pub use outbox::{
     MailTemplate, Notification, OutboundMail, OutboxEntry, QueuedMail, ReplyInput, TemplateInput,
 };

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_tenant_scoped_child_indexes"),
     migration!(3, "0003_mail"),
     migration!(4, "0004_outbox"),
+    migration!(5, "0005_mailboxes"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

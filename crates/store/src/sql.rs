@@ -86,6 +86,13 @@ impl Sql {
             .await
     }
 
+    pub async fn execute(&self, conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query_with(&self.text, self.arguments())
+            .execute(conn)
+            .await?
+            .rows_affected())
+    }
+
     pub async fn fetch_all_pool(&self, pool: &sqlx::AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
         sqlx::query_with(&self.text, self.arguments())
             .fetch_all(pool)

@@ -2,6 +2,7 @@
 //! the running listener, on SQLite and (when configured) PostgreSQL; the
 //! outbox delivers to Python's aiosmtpd.
 
+mod imap;
 mod outbox;
 
 use domain::case::{CaseAction, CaseStatus, CaseType, Channel, Direction};

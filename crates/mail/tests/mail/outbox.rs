@@ -411,7 +411,7 @@ async fn refused_mail_is_retried_or_given_up_and_the_agent_told() {
 }
 
 /// A CA and a certificate for `localhost` it signed, made with openssl.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+pub(crate) fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
         let ok = std::process::Command::new("openssl")
             .args(args)
