@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub relay_password: Option<String>,
     pub relay_ca_file: Option<PathBuf>,
     pub relay_retry_seconds: Option<u64>,
+    pub imap_poll: Option<bool>,
+    pub imap_ca_file: Option<PathBuf>,
 }
 
 /// Options given by flag or environment; they win over the file.
@@ -56,6 +58,14 @@ pub struct Config {
     pub log: String,
     pub smtp: Option<Smtp>,
     pub relay: Option<Relay>,
+    pub imap: Option<Imap>,
+}
+
+/// The poller of the mailboxes administrators set up in the UI.
+#[derive(Debug, Clone)]
+pub struct Imap {
+    /// Trust anchors for the servers' certificates (the system bundle if unset).
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +201,12 @@ impl Config {
             }
             None => None,
         };
+        let imap = match env_or("imap_poll", file.imap_poll)? {
+            Some(false) => None,
+            _ => Some(Imap {
+                ca_file: env_or("imap_ca_file", file.imap_ca_file)?,
+            }),
+        };
         Ok(Config {
             listen,
             database_url,
@@ -198,6 +214,7 @@ impl Config {
             log,
             smtp,
             relay,
+            imap,
         })
     }
 }

@@ -217,11 +217,25 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
         .map_err(anyhow::Error::from)
 }
 
+/// This server among others sharing the database (for mailbox leases).
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "carecenter".into());
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    )
+}
+
 async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "carecenter listening");
+    // Mail spooled before a crash is filed first: the worker starts with what is pending.
+    let intake = mail::Intake::start(store.clone());
     if let Some(smtp) = &config.smtp {
         let smtp_listener = tokio::net::TcpListener::bind(smtp.listen)
             .await
@@ -236,15 +250,31 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
             Some((cert, key)) => Some(mail::tls::acceptor(cert, key).context("smtp_tls_cert")?),
             None => None,
         };
-        // Mail spooled before a crash is filed first: the worker starts with what is pending.
-        let intake = mail::Intake::start(store.clone());
         tokio::spawn(mail::listen(
             smtp_listener,
-            intake,
+            intake.clone(),
             cfg,
             mail::ListenerLimits::default(),
             tls,
         ));
+    }
+    if let Some(imap) = &config.imap {
+        // Without trust anchors only plain mailboxes can be polled; a TLS
+        // mailbox then shows the reason as its last error.
+        let tls = match mail::tls::connector(imap.ca_file.as_deref()) {
+            Ok(c) => Some(c),
+            Err(e) if imap.ca_file.is_some() => return Err(e).context("imap_ca_file"),
+            Err(e) => {
+                tracing::warn!(error = %e, "no certificate authorities: IMAP over TLS is off");
+                None
+            }
+        };
+        let poller = mail::poller::PollerConfig {
+            owner: node_name(),
+            tls,
+            ..mail::poller::PollerConfig::default()
+        };
+        tokio::spawn(mail::poller::run(store.clone(), intake.clone(), poller));
     }
     match &config.relay {
         Some(r) => {

@@ -6,6 +6,7 @@ pub(crate) mod cases;
 pub(crate) mod customers;
 pub mod import;
 pub(crate) mod mail;
+pub(crate) mod mailboxes;
 pub(crate) mod session;
 pub(crate) mod tasks;
 
@@ -14,7 +15,7 @@ use crate::error::ApiError;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::Serialize;
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -74,6 +75,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/mail/templates",
             get(mail::templates).post(mail::save_template),
         )
+        .route(
+            "/api/v1/mail/mailboxes",
+            get(mailboxes::list).post(mailboxes::create),
+        )
+        .route("/api/v1/mail/mailboxes/{id}", put(mailboxes::update))
         .route("/api/v1/mail/inbound", get(mail::inbound))
         .route("/api/v1/mail/outbound", get(mail::outbound))
         .route(

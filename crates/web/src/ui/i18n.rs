@@ -292,6 +292,60 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("mail.settings", "Settings", "设置"),
     (
+        "mailbox.title",
+        "Mailboxes fetched (IMAP)",
+        "收取的邮箱（IMAP）",
+    ),
+    (
+        "mailbox.explain",
+        "Mail in these mailboxes becomes cases as if sent to the address chosen. Each message is stored once, then moved to the folder given, or left and flagged.",
+        "这些邮箱中的邮件按所选收件地址生成工单。每封邮件只保存一次，保存后移到指定文件夹，或留在原处并加标记。",
+    ),
+    ("mailbox.account", "Account", "账户"),
+    ("mailbox.address", "Counts as sent to", "视为发往"),
+    ("mailbox.host", "IMAP server", "IMAP 服务器"),
+    ("mailbox.port", "Port", "端口"),
+    ("mailbox.security", "Connection", "连接方式"),
+    ("mailbox.username", "User name", "用户名"),
+    ("mailbox.password", "Password", "密码"),
+    (
+        "mailbox.password_keep",
+        "unchanged when left empty",
+        "留空则不修改",
+    ),
+    ("mailbox.folder", "Folder", "文件夹"),
+    ("mailbox.move_to", "Then move to folder", "保存后移到文件夹"),
+    (
+        "mailbox.flag_instead",
+        "empty: leave and flag",
+        "留空：留在原处并加标记",
+    ),
+    ("mailbox.flagged", "left, flagged", "留在原处并标记"),
+    (
+        "mailbox.poll_seconds",
+        "Fetch every (seconds)",
+        "收取间隔（秒）",
+    ),
+    (
+        "mailbox.max_mb",
+        "Largest message (MB)",
+        "邮件大小上限（MB）",
+    ),
+    ("mailbox.enabled", "Fetch from this mailbox", "启用收取"),
+    ("mailbox.disabled", "off", "已停用"),
+    ("mailbox.last_poll", "Last fetched", "上次收取"),
+    ("mailbox.never", "not yet", "尚未收取"),
+    ("mailbox.fetched", "Messages", "邮件数"),
+    ("mailbox.edit", "Edit", "编辑"),
+    ("mailbox.add", "Add mailbox", "添加邮箱"),
+    ("security.tls", "TLS", "TLS 加密"),
+    ("security.starttls", "STARTTLS", "STARTTLS 加密"),
+    (
+        "security.none",
+        "unencrypted (local server only)",
+        "不加密（仅限本机服务器）",
+    ),
+    (
         "mail.closed_reply",
         "A reply to a closed case",
         "已关闭工单收到回复时",
@@ -416,6 +470,11 @@ mod tests {
                 domain::task::TaskStatus::ALL
                     .iter()
                     .map(|v| format!("taskstatus.{v}")),
+            )
+            .chain(
+                domain::mail::Security::ALL
+                    .iter()
+                    .map(|v| format!("security.{v}")),
             )
             .collect();
         for k in keys {

@@ -7,6 +7,7 @@ use super::pages::{Page, back_to_case, csrf_ok, or_page};
 use super::{Chrome, UiAuth, encode, render};
 use crate::AppState;
 use crate::api::mail::{AddressBody, ReplyBody, TemplateBody};
+use crate::api::mailboxes::{self, MailboxBody};
 use crate::error::ApiError;
 use askama::Template;
 use axum::Form;
@@ -19,7 +20,7 @@ use domain::model::AttachmentInput;
 use domain::role::Permission;
 use jiff::Timestamp;
 use serde::Deserialize;
-use store::{MailAddress, MailLogEntry, MailTemplate, Notification, OutboxEntry};
+use store::{MailAddress, MailLogEntry, MailTemplate, Mailbox, Notification, OutboxEntry};
 
 /// An outgoing message as the case page and the mail log list it.
 pub struct OutboxRow {
@@ -157,10 +158,18 @@ pub async fn html(State(state): State<AppState>, ui: UiAuth, Path(sha): Path<Str
         .into_response())
 }
 
+/// A mailbox as the settings page lists it.
+struct MailboxRow {
+    m: Mailbox,
+    address: String,
+    last_poll: String,
+}
+
 #[derive(Template)]
 #[template(path = "mail.html")]
 struct MailPage {
     c: Chrome,
+    mailboxes: Vec<MailboxRow>,
     addresses: Vec<MailAddress>,
     templates: Vec<MailTemplate>,
     closed_reply: ClosedReply,
@@ -177,8 +186,22 @@ pub async fn settings(
     or_page(&c, ui.0.need(Permission::Administer))?;
     let tenant = ui.0.tenant.id;
     let (closed_reply, faq_url) = or_page(&c, state.store.mail_settings(tenant).await)?;
+    let addresses = or_page(&c, state.store.mail_addresses(tenant).await)?;
+    let mailboxes = or_page(&c, state.store.mailboxes(tenant).await)?
+        .into_iter()
+        .map(|m| MailboxRow {
+            address: addresses
+                .iter()
+                .find(|a| a.id == m.settings.address_id)
+                .map(|a| a.settings.address.to_string())
+                .unwrap_or_default(),
+            last_poll: m.last_poll_at.map(|t| c.time(t)).unwrap_or_default(),
+            m,
+        })
+        .collect();
     Ok(render(&MailPage {
-        addresses: or_page(&c, state.store.mail_addresses(tenant).await)?,
+        mailboxes,
+        addresses,
         templates: or_page(&c, state.store.templates(tenant).await)?,
         closed_reply,
         faq_url: faq_url.unwrap_or_default(),
@@ -243,6 +266,89 @@ pub async fn add_address(
             .store
             .create_mail_address(ui.0.actor(), &input, Timestamp::now())
             .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_settings(r))
+}
+
+/// The mailbox form, as the browser sends it (every field a string).
+#[derive(Deserialize)]
+pub struct MailboxForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    address_id: String,
+    host: String,
+    #[serde(default)]
+    port: String,
+    security: String,
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    move_to: String,
+    #[serde(default)]
+    poll_seconds: String,
+    #[serde(default)]
+    max_message_mb: String,
+    /// A checkbox: present when ticked.
+    enabled: Option<String>,
+}
+
+impl MailboxForm {
+    fn body(self) -> Result<MailboxBody, ApiError> {
+        let port = match opt_num("port", &self.port)? {
+            Some(p) => Some(
+                u16::try_from(p)
+                    .map_err(|_| ApiError::field("port", "must be between 1 and 65535"))?,
+            ),
+            None => None,
+        };
+        Ok(MailboxBody {
+            address_id: opt_num("address_id", &self.address_id)?,
+            host: self.host,
+            port,
+            security: Some(self.security),
+            username: self.username,
+            password: Some(self.password),
+            folder: Some(self.folder).filter(|f| !f.trim().is_empty()),
+            move_to: Some(self.move_to),
+            poll_seconds: opt_num("poll_seconds", &self.poll_seconds)?,
+            max_message_mb: opt_num("max_message_mb", &self.max_message_mb)?,
+            enabled: Some(self.enabled.is_some()),
+        })
+    }
+}
+
+pub async fn add_mailbox(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Form(f): Form<MailboxForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "mail");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        let body = f.body()?;
+        mailboxes::create_from(&state.store, &ui.0, &body).await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_settings(r))
+}
+
+pub async fn edit_mailbox(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<MailboxForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "mail");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        let body = f.body()?;
+        mailboxes::update_from(&state.store, &ui.0, id, &body).await?;
         Ok(())
     }
     .await;

@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/mail-html/{sha}", get(mail::html))
         .route("/mail", get(mail::settings))
         .route("/mail/addresses", post(mail::add_address))
+        .route("/mail/mailboxes", post(mail::add_mailbox))
+        .route("/mail/mailboxes/{id}", post(mail::edit_mailbox))
         .route("/mail/settings", post(mail::save_settings))
         .route("/mail/templates", post(mail::save_template))
         .route("/mail/log", get(mail::log))

@@ -199,6 +199,19 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         r#"{"kind":"reply","name":"t{n}","language":"en","subject":"s","body":"Hi {{customer_name}}"}"#,
         Some(P::Administer),
     ),
+    ("GET", "/api/v1/mail/mailboxes", "", Some(P::Administer)),
+    (
+        "POST",
+        "/api/v1/mail/mailboxes",
+        r#"{"host":"imap{n}.example","username":"u{n}","password":"p","enabled":false}"#,
+        Some(P::Administer),
+    ),
+    (
+        "PUT",
+        "/api/v1/mail/mailboxes/{mailbox}",
+        r#"{"host":"imap{n}.example","username":"u{n}","enabled":false}"#,
+        Some(P::Administer),
+    ),
     ("GET", "/api/v1/mail/inbound", "", Some(P::ViewMailLog)),
     ("GET", "/api/v1/mail/outbound", "", Some(P::ViewMailLog)),
     (
@@ -223,9 +236,10 @@ struct Fixture<'a> {
     app: &'a App,
     tenant: TenantId,
     sha: String,
-    /// A reply template and an outgoing message of tenant a.
+    /// A reply template, an outgoing message and a mailbox of tenant a.
     template: i64,
     outbound: i64,
+    mailbox: i64,
     n: u32,
 }
 
@@ -351,6 +365,7 @@ impl Fixture<'_> {
             .replace("{dept}", &self.app.departments["a.aftersales"].to_string())
             .replace("{template}", &self.template.to_string())
             .replace("{outbound}", &self.outbound.to_string())
+            .replace("{mailbox}", &self.mailbox.to_string())
     }
 }
 
@@ -368,6 +383,7 @@ fn expected(role: Role, perm: Option<Permission>, own_tenant: bool, path: &str) 
         "{number}",
         "{sha}",
         "{outbound}",
+        "{mailbox}",
     ]
     .iter()
     .any(|p| path.contains(p));
@@ -377,28 +393,63 @@ fn expected(role: Role, perm: Option<Permission>, own_tenant: bool, path: &str) 
     "2xx"
 }
 
-/// Tenant a sends mail from an address, has a reply template, and one
-/// message in its outbox.
-async fn mail_rows(app: &App, actor: Actor, case: CaseId) -> (i64, i64) {
+/// Both tenants receive mail at an address; tenant a has a reply template,
+/// one message in its outbox and a mailbox it polls.
+async fn mail_rows(app: &App, actor: Actor, case: CaseId) -> (i64, i64, i64) {
     let now = Timestamp::now();
-    app.store
-        .create_mail_address(
+    let mut address = 0;
+    for t in ["a", "b"] {
+        let actor = Actor {
+            tenant_id: app.tenants[t],
+            ..actor
+        };
+        let id = app
+            .store
+            .create_mail_address(
+                actor,
+                &store::MailAddressInput {
+                    address: domain::contact::EmailAddress::parse(&format!("service@{t}.example"))
+                        .unwrap(),
+                    display_name: "A".into(),
+                    case_type: CaseType::Inquiry,
+                    category_id: None,
+                    team_id: None,
+                    region: None,
+                    reply_hours: 24,
+                    vip_reply_hours: 4,
+                    language: "en".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .id;
+        if t == "a" {
+            address = id;
+        }
+    }
+    let mailbox = app
+        .store
+        .create_mailbox(
             actor,
-            &store::MailAddressInput {
-                address: domain::contact::EmailAddress::parse("service@a.example").unwrap(),
-                display_name: "A".into(),
-                case_type: CaseType::Inquiry,
-                category_id: None,
-                team_id: None,
-                region: None,
-                reply_hours: 24,
-                vip_reply_hours: 4,
-                language: "en".into(),
+            &store::MailboxInput {
+                address_id: address,
+                host: "imap.a.example".into(),
+                port: 993,
+                security: domain::mail::Security::Tls,
+                username: "service".into(),
+                password: Some("secret".into()),
+                folder: "INBOX".into(),
+                move_to: None,
+                poll_seconds: 60,
+                max_bytes: 1 << 20,
+                enabled: false,
             },
             now,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     let template = app
         .store
         .save_template(
@@ -425,7 +476,7 @@ async fn mail_rows(app: &App, actor: Actor, case: CaseId) -> (i64, i64) {
         .queue_reply(actor, case, &reply, now)
         .await
         .unwrap();
-    (template.id, queued.outbox_id)
+    (template.id, queued.outbox_id, mailbox)
 }
 
 #[tokio::test]
@@ -438,6 +489,7 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
             sha: String::new(),
             template: 0,
             outbound: 0,
+            mailbox: 0,
             n: 0,
         }
         .case()
@@ -466,13 +518,14 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
         let sha = app.store.interactions(tenant, case).await.unwrap()[0].attachments[0]
             .sha256
             .clone();
-        let (template, outbound) = mail_rows(&app, actor, case).await;
+        let (template, outbound, mailbox) = mail_rows(&app, actor, case).await;
         let mut fx = Fixture {
             app: &app,
             tenant,
             sha,
             template,
             outbound,
+            mailbox,
             n: 0,
         };
 

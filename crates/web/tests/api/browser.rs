@@ -439,6 +439,31 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
             .await
             .contains("service@a.example")
     );
+    // A mailbox on the company's mail server, fetched into the same address;
+    // then switched off while the server is moved.
+    b.type_into("#add-mailbox input[name=host]", "imap.a.example")
+        .await;
+    b.type_into("#add-mailbox input[name=username]", "service")
+        .await;
+    b.type_into("#add-mailbox input[name=password]", "口令 secret")
+        .await;
+    b.type_into("#add-mailbox input[name=move_to]", "Archive")
+        .await;
+    b.click_nav("#add-mailbox button").await;
+    let listed = b.text("#mailboxes").await;
+    assert!(listed.contains("service@imap.a.example:993"), "{listed}");
+    assert!(listed.contains("INBOX → Archive"), "{listed}");
+    assert!(listed.contains("尚未收取"), "{listed}");
+    b.click("#mailboxes details summary").await;
+    b.click("#mailboxes details input[name=enabled]").await;
+    b.click_nav("#mailboxes details button").await;
+    assert!(b.text("#mailboxes").await.contains("已停用"));
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let boxes = admin.ok("/api/v1/mail/mailboxes").await;
+    assert_eq!(boxes["items"][0]["enabled"], json!(false));
+    assert_eq!(boxes["items"][0]["security"], json!("tls"));
+    assert!(boxes["items"][0].get("password").is_none());
+
     b.type_into("#template-name", "保养答复").await;
     b.type_into("#template-subject", "关于{{subject}}").await;
     b.type_into(

@@ -162,3 +162,77 @@ async fn mail_settings_are_checked_and_kept() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn mailboxes_are_checked_field_by_field_and_never_show_their_password() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let ctx = app.backend;
+        let good = json!({"host": "imap.a.example", "username": "service", "password": "pa ss", "move_to": "Done"});
+        // Mail from a mailbox needs an address to count as sent to.
+        let (status, v) = admin.post("/api/v1/mail/mailboxes", good.clone()).await;
+        assert_field_error(status, &v, "address_id", ctx);
+        admin
+            .create(
+                "/api/v1/mail/addresses",
+                json!({"address": "service@a.example", "display_name": "A"}),
+            )
+            .await;
+        let with = |k: &str, v: serde_json::Value| {
+            let mut b = good.clone();
+            b[k] = v;
+            b
+        };
+        for (body, field) in [
+            (with("host", json!("imap a")), "host"),
+            (with("security", json!("ssl")), "security"),
+            (with("port", json!(0)), "port"),
+            (with("folder", json!("收件箱")), "folder"),
+            (with("move_to", json!("INBOX")), "move_to"),
+            (with("poll_seconds", json!(0)), "poll_seconds"),
+            (with("max_message_mb", json!(0)), "max_message_mb"),
+            (with("password", json!("")), "password"),
+            (with("address_id", json!(999_999)), "address_id"),
+        ] {
+            let (status, v) = admin.post("/api/v1/mail/mailboxes", body).await;
+            assert_field_error(status, &v, field, ctx);
+        }
+        let m = admin.create("/api/v1/mail/mailboxes", good.clone()).await;
+        assert_eq!(
+            (&m["port"], &m["security"], &m["folder"], &m["enabled"]),
+            (&json!(993), &json!("tls"), &json!("INBOX"), &json!(true)),
+            "{ctx}"
+        );
+        assert!(m.get("password").is_none(), "{ctx}: {m}");
+        let id = m["id"].as_i64().unwrap();
+
+        // A change without a password keeps the one stored.
+        let (status, v) = admin
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/mail/mailboxes/{id}"),
+                Some(json!({"host": "imap2.a.example", "username": "service", "security": "starttls"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ctx}: {v}");
+        assert_eq!((&v["port"], &v["move_to"]), (&json!(143), &json!(null)), "{ctx}");
+        let now = jiff::Timestamp::now();
+        let logins = app.store.claim_mailboxes("test", now, now).await.unwrap();
+        let login = logins.iter().find(|l| l.mailbox.id == id).unwrap();
+        assert_eq!(login.password, "pa ss", "{ctx}");
+        assert_eq!(login.mailbox.settings.host, "imap2.a.example", "{ctx}");
+
+        // Another tenant's administrator cannot see or change it.
+        let other = app.login("b", Role::Admin).await;
+        assert_eq!(other.ok("/api/v1/mail/mailboxes").await["items"], json!([]), "{ctx}");
+        let (status, _) = other
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/mail/mailboxes/{id}"),
+                Some(good.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{ctx}");
+    })
+    .await;
+}
