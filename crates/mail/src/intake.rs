@@ -5,6 +5,7 @@
 use crate::parse::parse;
 use crate::smtp::{self, Mailroom, Rcpt, SmtpConfig};
 use domain::contact::EmailAddress;
+use domain::mail::InboundMail;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -33,11 +34,13 @@ impl Default for ListenerLimits {
 }
 
 type SpoolReply = oneshot::Sender<Result<i64, String>>;
+/// A message to spool, parsed already when it can be filed at once.
+type SpoolItem = (SpoolInput, Option<InboundMail>, SpoolReply);
 
 /// The spool and the filing worker, shared by every listener and poller.
 pub struct Intake {
     store: Store,
-    spool: mpsc::Sender<(SpoolInput, SpoolReply)>,
+    spool: mpsc::Sender<SpoolItem>,
     wake: Arc<Notify>,
 }
 
@@ -65,22 +68,19 @@ impl Intake {
         self.wake.notify_one();
     }
 
-    /// Writes one message to the spool; returns once it is durable.
-    pub async fn spool(&self, m: SpoolInput) -> Result<i64, String> {
+    /// Writes one message to the spool, and files it in the same commit
+    /// when it comes parsed; returns once it is durable.
+    pub async fn spool(&self, m: SpoolInput, mail: Option<InboundMail>) -> Result<i64, String> {
         let (tx, rx) = oneshot::channel();
         self.spool
-            .send((m, tx))
+            .send((m, mail, tx))
             .await
             .map_err(|_| "spool writer stopped".to_string())?;
         rx.await.map_err(|_| "spool writer stopped".to_string())?
     }
 }
 
-async fn spool_writer(
-    store: Store,
-    mut rx: mpsc::Receiver<(SpoolInput, SpoolReply)>,
-    wake: Arc<Notify>,
-) {
+async fn spool_writer(store: Store, mut rx: mpsc::Receiver<SpoolItem>, wake: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
         let mut bytes = first.0.raw.len();
         let mut batch = vec![first];
@@ -93,13 +93,44 @@ async fn spool_writer(
                 Err(_) => break,
             }
         }
-        let (inputs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match store.spool_mail(&inputs).await {
-            Ok(ids) => {
-                for (reply, id) in replies.into_iter().zip(ids) {
+        let mut inputs = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for (m, mail, reply) in batch {
+            inputs.push((m, mail));
+            replies.push(reply);
+        }
+        let written = match store.spool_and_file(&inputs, Timestamp::now()).await {
+            Ok(w) => Ok(w),
+            // Filing must never stand between a sender and its 250: spool
+            // alone and leave the filing to the worker.
+            Err(e) => {
+                tracing::warn!(error = %e, "spooling with filing failed; spooling alone");
+                let plain: Vec<SpoolInput> = inputs.iter().map(|(m, _)| m.clone()).collect();
+                store
+                    .spool_mail(&plain)
+                    .await
+                    .map(|ids| ids.into_iter().map(|id| (id, None)).collect())
+            }
+        };
+        match written {
+            Ok(written) => {
+                let mut unfiled = false;
+                for (reply, (id, filed)) in replies.into_iter().zip(written) {
                     let _ = reply.send(Ok(id));
+                    match filed {
+                        Some(Ok(f)) => {
+                            tracing::info!(spool_id = id, outcome = f.name(), case = ?f.case_id(), "mail filed")
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(spool_id = id, error = %e, "mail spooled, filing left to the worker");
+                            unfiled = true;
+                        }
+                        None => unfiled = true,
+                    }
                 }
-                wake.notify_one();
+                if unfiled {
+                    wake.notify_one();
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, messages = inputs.len(), "could not spool mail");
@@ -211,6 +242,9 @@ impl Mailroom for Client {
         raw: Vec<u8>,
     ) -> Result<(), String> {
         self.rates.count(self.ip, 1);
+        // Parsed here, in the session's task, so that sessions parse in
+        // parallel and the single writer only writes.
+        let mail = parse(&raw, envelope_from);
         let mut seen = Vec::new();
         let now = Timestamp::now();
         for a in to {
@@ -219,14 +253,17 @@ impl Mailroom for Client {
             }
             seen.push(a.tenant_id);
             self.intake
-                .spool(SpoolInput {
-                    tenant_id: a.tenant_id,
-                    address_id: a.id,
-                    source: "smtp".into(),
-                    envelope_from: envelope_from.to_lowercase(),
-                    raw: raw.clone(),
-                    received_at: now,
-                })
+                .spool(
+                    SpoolInput {
+                        tenant_id: a.tenant_id,
+                        address_id: a.id,
+                        source: "smtp".into(),
+                        envelope_from: envelope_from.to_lowercase(),
+                        raw: raw.clone(),
+                        received_at: now,
+                    },
+                    Some(mail.clone()),
+                )
                 .await?;
         }
         Ok(())

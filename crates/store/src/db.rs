@@ -21,6 +21,34 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
 }
 
+/// Copies SQLite's write-ahead log into the database from a connection of
+/// its own. Left to the writer (the default), every few megabytes a commit
+/// would also copy and flush the log, with the write lock held.
+async fn checkpoints(pool: sqlx::AnyPool) {
+    /// Past this many pages in the log, wait for readers rather than let it grow.
+    const RESTART_PAGES: i64 = 64 * 1024;
+    while !pool.is_closed() {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        let log_pages = match row {
+            Ok(r) => r.try_get::<i64, _>(1).unwrap_or(0),
+            Err(e) => {
+                tracing::debug!(error = %e, "wal checkpoint");
+                continue;
+            }
+        };
+        if log_pages > RESTART_PAGES
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(&pool)
+                .await
+        {
+            tracing::warn!(error = %e, "wal checkpoint (restart)");
+        }
+    }
+}
+
 impl Store {
     /// Opens (and for SQLite creates) the database and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -51,7 +79,8 @@ impl Store {
                             // FULL: a write acknowledged to a customer survives power loss, not only a crash.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA wal_autocheckpoint = 0;",
                             )
                             .await?;
                             Ok(())
@@ -87,6 +116,7 @@ impl Store {
         if backend == Backend::Sqlite {
             // Cheap when nothing changed; keeps statistics fresh across restarts.
             sqlx::query("PRAGMA optimize").execute(&store.pool).await?;
+            tokio::spawn(checkpoints(store.pool.clone()));
         }
         Ok(store)
     }

@@ -273,23 +273,53 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for m in batch {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
-            )
-            .bind(m.tenant_id.0)
-            .bind(m.address_id)
-            .bind(&m.source)
-            .bind(&m.envelope_from)
-            .bind(ms(m.received_at))
-            .bind(m.raw.len() as i64)
-            .bind(m.raw.as_slice())
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(id);
+            ids.push(insert_spooled(&mut tx, m).await?);
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Spools messages and files those already parsed, in one transaction:
+    /// one disk flush makes the batch durable and filed. A message that
+    /// cannot be filed is rolled back to its savepoint and stays `pending`
+    /// for the filing worker; it is spooled all the same.
+    pub async fn spool_and_file(
+        &self,
+        batch: &[(SpoolInput, Option<InboundMail>)],
+        at: Timestamp,
+    ) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        self.bulk_planning(&mut tx).await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (m, mail) in batch {
+            let id = insert_spooled(&mut tx, m).await?;
+            let Some(mail) = mail else {
+                out.push((id, None));
+                continue;
+            };
+            let spooled = SpooledMail {
+                id,
+                tenant_id: m.tenant_id,
+                address_id: m.address_id,
+                envelope_from: m.envelope_from.clone(),
+                received_at: m.received_at,
+                raw: m.raw.clone(),
+            };
+            let mut one = tx.begin().await?;
+            match file_one(&mut one, &spooled, mail, at).await {
+                Ok(filed) => {
+                    one.commit().await?;
+                    out.push((id, Some(Ok(filed))));
+                }
+                Err(e) => {
+                    one.rollback().await?;
+                    out.push((id, Some(Err(e))));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The oldest messages not yet filed, of every tenant.
@@ -413,6 +443,22 @@ impl Store {
         tx.commit().await?;
         Ok(results)
     }
+}
+
+pub(crate) async fn insert_spooled(tx: &mut AnyConnection, m: &SpoolInput) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
+    )
+    .bind(m.tenant_id.0)
+    .bind(m.address_id)
+    .bind(&m.source)
+    .bind(&m.envelope_from)
+    .bind(ms(m.received_at))
+    .bind(m.raw.len() as i64)
+    .bind(m.raw.as_slice())
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 async fn file_one(

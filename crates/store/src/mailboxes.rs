@@ -5,8 +5,10 @@
 //! or nodes fetch the same message at once, one insert wins and the others
 //! learn the message is already stored.
 
+use crate::SpoolInput;
 use crate::db::{RowExt, Store, ms};
 use crate::events::{audit, data};
+use crate::mail::insert_spooled;
 use crate::sql::Sql;
 use crate::{Result, StoreError};
 use domain::ids::TenantId;
@@ -403,19 +405,15 @@ impl Store {
             .await?;
             ImapStored::Duplicate
         } else {
-            let spool_id: i64 = sqlx::query_scalar(
-                "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
-            )
-            .bind(m.tenant_id.0)
-            .bind(m.settings.address_id)
-            .bind(format!("imap:{}", m.id))
-            .bind(envelope_from)
-            .bind(ms(at))
-            .bind(raw.len() as i64)
-            .bind(raw)
-            .fetch_one(&mut *tx)
-            .await?;
+            let spooled = SpoolInput {
+                tenant_id: m.tenant_id,
+                address_id: m.settings.address_id,
+                source: format!("imap:{}", m.id),
+                envelope_from: envelope_from.to_string(),
+                raw: raw.to_vec(),
+                received_at: at,
+            };
+            let spool_id = insert_spooled(&mut tx, &spooled).await?;
             sqlx::query(
                 "UPDATE mailbox_messages SET spool_id = $1 WHERE mailbox_id = $2 AND uidvalidity = $3 AND uid = $4",
             )
