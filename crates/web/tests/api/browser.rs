@@ -99,6 +99,16 @@ impl Browser {
         v["value"].clone()
     }
 
+    pub async fn scroll_to(&self, css: &str) {
+        let script = format!("document.querySelector({css:?}).scrollIntoView()");
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
@@ -458,6 +468,8 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
     b.click("#mailboxes details input[name=enabled]").await;
     b.click_nav("#mailboxes details button").await;
     assert!(b.text("#mailboxes").await.contains("已停用"));
+    b.scroll_to("#mailboxes").await;
+    b.screenshot("mail-mailboxes").await;
     let admin = app.login("a", domain::role::Role::Admin).await;
     let boxes = admin.ok("/api/v1/mail/mailboxes").await;
     assert_eq!(boxes["items"][0]["enabled"], json!(false));
