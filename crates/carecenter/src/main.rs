@@ -121,11 +121,12 @@ enum Admin {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(cli)) {
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    if let Err(e) = result {
         // One line a newcomer can act on, not a backtrace.
         eprintln!("error: {e:#}");
         std::process::exit(1);

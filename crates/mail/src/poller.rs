@@ -7,6 +7,7 @@ use crate::intake::Intake;
 use crate::parse::envelope;
 use domain::mail::Security;
 use jiff::Timestamp;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{ImapStored, Mailbox, MailboxLogin, Store, UidState};
@@ -220,10 +221,11 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         .filter(|(_, s)| *s == UidState::Done)
         .map(|(u, _)| *u)
         .collect();
+    let seen: HashSet<u32> = known.iter().map(|(u, _)| *u).collect();
     let new: Vec<u32> = uids
         .iter()
         .copied()
-        .filter(|u| !known.iter().any(|(k, _)| k == u))
+        .filter(|u| !seen.contains(u))
         .take(cfg.batch)
         .collect();
     let mut polled = Polled::default();

@@ -135,7 +135,7 @@ impl Store {
             .collect()
     }
 
-    async fn mailbox(&self, tenant: TenantId, id: i64) -> Result<Mailbox> {
+    pub async fn mailbox(&self, tenant: TenantId, id: i64) -> Result<Mailbox> {
         let row = sqlx::query(&format!(
             "SELECT {MAILBOX_COLS} FROM mailboxes WHERE tenant_id = $1 AND id = $2"
         ))

@@ -175,12 +175,7 @@ pub async fn update_from(
 ) -> Result<store::Mailbox, ApiError> {
     auth.need(Permission::Administer)?;
     let (address, mut input) = body.parse()?;
-    let current = store
-        .mailboxes(auth.tenant.id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or(ApiError::NotFound)?;
+    let current = store.mailbox(auth.tenant.id, id).await?;
     input.address_id = address.unwrap_or(current.settings.address_id);
     Ok(store
         .update_mailbox(auth.actor(), id, &input, Timestamp::now())
