@@ -99,7 +99,8 @@ async fn spool_writer(store: Store, mut rx: mpsc::Receiver<SpoolItem>, wake: Arc
             inputs.push((m, mail));
             replies.push(reply);
         }
-        let written = match store.spool_and_file(&inputs, Timestamp::now()).await {
+        let inputs: Arc<[(SpoolInput, Option<InboundMail>)]> = inputs.into();
+        let written = match store.spool_and_file(inputs.clone(), Timestamp::now()).await {
             Ok(w) => Ok(w),
             // Filing must never stand between a sender and its 250: spool
             // alone and leave the filing to the worker.
@@ -162,14 +163,14 @@ async fn filing_worker(store: Store, wake: Arc<Notify>) {
 /// Files up to `limit` pending messages; returns how many were looked at.
 pub async fn file_pending(store: &Store, limit: i64) -> Result<usize, StoreError> {
     let pending = store.pending_mail(limit).await?;
-    let batch: Vec<_> = pending
+    let batch: Arc<[_]> = pending
         .into_iter()
         .map(|m| {
             let mail = parse(&m.raw, &m.envelope_from);
             (m, mail)
         })
         .collect();
-    let results = store.file_mail(&batch, Timestamp::now()).await?;
+    let results = store.file_mail(batch.clone(), Timestamp::now()).await?;
     for ((m, _), result) in batch.iter().zip(results) {
         match result {
             Ok(filed) => {

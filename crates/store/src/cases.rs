@@ -4,6 +4,7 @@ use crate::bulk::{BULK_ROWS, Col, Columns, JsonRows, insert_json};
 use crate::customers::customer_exists;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{Data, case_event, data};
+use crate::exec::{Exec, query};
 use crate::sql::Sql;
 use crate::users::exists;
 use crate::{Result, StoreError};
@@ -13,7 +14,6 @@ use domain::model::*;
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,8 +61,8 @@ fn case_year(at: Timestamp, timezone: &str) -> i16 {
     at.to_zoned(tz).year()
 }
 
-pub(crate) async fn check_refs(
-    conn: &mut AnyConnection,
+pub(crate) async fn check_refs<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     customer: Option<CustomerId>,
     category: Option<CategoryId>,
@@ -84,23 +84,22 @@ pub(crate) async fn check_refs(
     Ok(())
 }
 
-pub(crate) async fn case_status(
-    conn: &mut AnyConnection,
+pub(crate) async fn case_status<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     id: CaseId,
 ) -> Result<CaseStatus> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM cases WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await?;
-    vocab(CaseStatus::parse(&status.ok_or(StoreError::NotFound)?))
+    let row = query("SELECT status FROM cases WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_one(conn)
+        .await?;
+    vocab(CaseStatus::parse(&row.text("status")?))
 }
 
 /// Moves a case to `to` and records the change; the one place status is written.
-pub(crate) async fn set_status(
-    conn: &mut AnyConnection,
+pub(crate) async fn set_status<E: Exec>(
+    conn: &mut E,
     actor: Actor,
     id: CaseId,
     from: CaseStatus,
@@ -111,7 +110,7 @@ pub(crate) async fn set_status(
         return Ok(());
     }
     let stamp = ms(at);
-    sqlx::query(
+    query(
         "UPDATE cases SET status = $1, updated_at = $2, \
          resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
          closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END \
@@ -121,30 +120,30 @@ pub(crate) async fn set_status(
     .bind(stamp)
     .bind(actor.tenant_id.0)
     .bind(id.0)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     let d = data([("from", from.to_string()), ("to", to.to_string())]);
     case_event(conn, actor, id, "status", &d, at).await
 }
 
-pub(crate) async fn touch(
-    conn: &mut AnyConnection,
+pub(crate) async fn touch<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     id: CaseId,
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE cases SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+    query("UPDATE cases SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
         .bind(ms(at))
         .bind(tenant.0)
         .bind(id.0)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     Ok(())
 }
 
 /// Numbers and writes a new case, with the contact that opened it.
-pub(crate) async fn insert_case(
-    tx: &mut AnyConnection,
+pub(crate) async fn insert_case<E: Exec>(
+    tx: &mut E,
     actor: Actor,
     timezone: &str,
     input: &CaseInput,
@@ -153,7 +152,7 @@ pub(crate) async fn insert_case(
 ) -> Result<(CaseId, Option<InteractionId>)> {
     let tenant = actor.tenant_id;
     check_refs(
-        &mut *tx,
+        tx,
         tenant,
         input.customer_id,
         input.category_id,
@@ -162,21 +161,22 @@ pub(crate) async fn insert_case(
     )
     .await?;
     let year = case_year(at, timezone);
-    let seq: i64 = sqlx::query_scalar(
+    let seq = query(
         "INSERT INTO case_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1) \
          ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
     )
     .bind(tenant.0)
     .bind(i64::from(year))
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_one(tx)
+    .await?
+    .int("last_seq")?;
     // Assigned at once means someone is already working on it.
     let status = if input.assignee_id.is_some() {
         CaseStatus::Open
     } else {
         CaseStatus::New
     };
-    let id: i64 = sqlx::query_scalar(
+    let id = query(
         "INSERT INTO cases (tenant_id, year, seq, case_type, channel, priority, status, subject, description, customer_id, \
          category_id, assignee_id, team_id, custom, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
@@ -197,8 +197,9 @@ pub(crate) async fn insert_case(
     .bind(serde_json::to_string(&input.custom).unwrap_or_default())
     .bind(actor.user_id.map(|u| u.0))
     .bind(ms(at))
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_one(tx)
+    .await?
+    .int("id")?;
     let id = CaseId(id);
     let number = CaseNumber { year, seq };
     let d = data([
@@ -207,31 +208,31 @@ pub(crate) async fn insert_case(
         ("channel", input.channel.to_string()),
         ("status", status.to_string()),
     ]);
-    case_event(&mut *tx, actor, id, "created", &d, at).await?;
+    case_event(tx, actor, id, "created", &d, at).await?;
     let interaction = match first {
-        Some(first) => Some(insert_interaction(&mut *tx, actor, id, first, at).await?),
+        Some(first) => Some(insert_interaction(tx, actor, id, first, at).await?),
         None => None,
     };
     Ok((id, interaction))
 }
 
 /// Links two cases both ways, recording it on each.
-pub(crate) async fn insert_link(
-    tx: &mut AnyConnection,
+pub(crate) async fn insert_link<E: Exec>(
+    tx: &mut E,
     actor: Actor,
     a: CaseId,
     b: CaseId,
     at: Timestamp,
 ) -> Result<()> {
     for (x, y) in [(a, b), (b, a)] {
-        sqlx::query("INSERT INTO case_links (tenant_id, case_id, related_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        query("INSERT INTO case_links (tenant_id, case_id, related_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(actor.tenant_id.0)
             .bind(x.0)
             .bind(y.0)
-            .execute(&mut *tx)
+            .execute(tx)
             .await?;
         case_event(
-            &mut *tx,
+            tx,
             actor,
             x,
             "linked",
@@ -243,14 +244,14 @@ pub(crate) async fn insert_link(
     Ok(())
 }
 
-pub(crate) async fn insert_interaction(
-    conn: &mut AnyConnection,
+pub(crate) async fn insert_interaction<E: Exec>(
+    conn: &mut E,
     actor: Actor,
     case_id: CaseId,
     i: &InteractionInput,
     at: Timestamp,
 ) -> Result<InteractionId> {
-    let id: i64 = sqlx::query_scalar(
+    let id = query(
         "INSERT INTO interactions (tenant_id, case_id, kind, direction, author_id, started_at, ended_at, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -262,19 +263,20 @@ pub(crate) async fn insert_interaction(
     .bind(ms(i.started_at))
     .bind(i.ended_at.map(ms))
     .bind(&i.body)
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_one(conn)
+    .await?
+    .int("id")?;
     for a in &i.attachments {
         let sha = hex(&Sha256::digest(&a.data));
         // Content-addressed: the same file attached twice is stored once.
-        sqlx::query("INSERT INTO blobs (tenant_id, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, sha256) DO NOTHING")
+        query("INSERT INTO blobs (tenant_id, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, sha256) DO NOTHING")
             .bind(actor.tenant_id.0)
             .bind(&sha)
             .bind(a.data.len() as i64)
             .bind(a.data.as_slice())
-            .execute(&mut *conn)
+            .execute(conn)
             .await?;
-        sqlx::query(
+        query(
             "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(actor.tenant_id.0)
@@ -283,7 +285,7 @@ pub(crate) async fn insert_interaction(
         .bind(&a.filename)
         .bind(&a.content_type)
         .bind(a.data.len() as i64)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     }
     let d = data([

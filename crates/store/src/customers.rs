@@ -3,6 +3,7 @@
 use crate::bulk::{BULK_ROWS, Col, Columns, JsonRows, insert_json, select_json};
 use crate::db::{Backend, RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
+use crate::exec::{Exec, query};
 use crate::sql::Sql;
 use crate::users::exists;
 use crate::{Result, StoreError};
@@ -123,11 +124,9 @@ async fn load_customers(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// Binds a customer's own columns as `$1`…`$10`, in the order both writes name them:
 /// kind, name, tier, region, branch, address, lat, lon, opening_hours, tags.
-fn bind_customer<'q>(q: AnyQuery<'q>, c: &'q CustomerInput) -> AnyQuery<'q> {
+fn bind_customer<'q>(q: crate::exec::Query<'q>, c: &'q CustomerInput) -> crate::exec::Query<'q> {
     q.bind(c.kind.unwrap_or(CustomerKind::Person).as_str())
         .bind(&c.name)
         .bind(c.tier.as_deref().unwrap_or("standard"))
@@ -140,13 +139,13 @@ fn bind_customer<'q>(q: AnyQuery<'q>, c: &'q CustomerInput) -> AnyQuery<'q> {
         .bind(c.tags.join(","))
 }
 
-pub(crate) async fn insert_customer(
-    conn: &mut AnyConnection,
+pub(crate) async fn insert_customer<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     c: &CustomerInput,
     at: Timestamp,
 ) -> Result<i64> {
-    let q = sqlx::query(
+    let q = query(
         "INSERT INTO customers (kind, name, tier, region, branch, address, lat, lon, opening_hours, tags, \
          tenant_id, external_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
@@ -155,7 +154,7 @@ pub(crate) async fn insert_customer(
         .bind(tenant.0)
         .bind(c.external_id.as_deref())
         .bind(ms(at))
-        .fetch_one(&mut *conn)
+        .fetch_one(conn)
         .await
         .map_err(|e| {
             StoreError::from_unique(e, "a customer with this external_id already exists")
@@ -172,7 +171,7 @@ async fn update_customer_row(
     c: &CustomerInput,
     at: Timestamp,
 ) -> Result<()> {
-    let q = sqlx::query(
+    let q = query(
         "UPDATE customers SET kind = $1, name = $2, tier = $3, region = $4, branch = $5, address = $6, lat = $7, lon = $8, \
          opening_hours = $9, tags = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13",
     );
@@ -180,26 +179,25 @@ async fn update_customer_row(
         .bind(ms(at))
         .bind(tenant.0)
         .bind(id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        .execute(conn)
+        .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
     for table in ["customer_phones", "customer_emails", "customer_accounts"] {
-        sqlx::query(&format!(
+        query(format!(
             "DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2"
         ))
         .bind(tenant.0)
         .bind(id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     }
     insert_contacts(conn, tenant, id, c).await
 }
 
-async fn insert_contacts(
-    conn: &mut AnyConnection,
+async fn insert_contacts<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     id: i64,
     c: &CustomerInput,
@@ -225,13 +223,13 @@ async fn insert_contacts(
         values.sort_unstable();
         values.dedup();
         for v in values {
-            sqlx::query(&format!(
+            query(format!(
                 "INSERT INTO {table} (tenant_id, customer_id, {col}) VALUES ($1, $2, $3)"
             ))
             .bind(tenant.0)
             .bind(id)
             .bind(v)
-            .execute(&mut *conn)
+            .execute(conn)
             .await?;
         }
     }
@@ -924,8 +922,8 @@ async fn replace_contacts(
 }
 
 /// Checks a customer id belongs to the tenant (used by cases).
-pub(crate) async fn customer_exists(
-    conn: &mut AnyConnection,
+pub(crate) async fn customer_exists<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     id: CustomerId,
 ) -> Result<()> {

@@ -1,3 +1,4 @@
+use crate::lite::LiteWriter;
 use crate::{Result, StoreError};
 use jiff::Timestamp;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -19,6 +20,18 @@ pub struct Store {
     /// SQLite allows one writer at a time; taking this lock before a write
     /// transaction turns "database is locked" errors into a short wait.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite on a file: the connection hot write paths run on (see `lite`).
+    pub(crate) lite: Option<Arc<LiteWriter>>,
+}
+
+/// The file of a SQLite URL; None for an in-memory database, which a second
+/// connection could not see.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path.is_empty() || path == ":memory:" || params.contains("mode=memory");
+    (!memory).then_some(path)
 }
 
 /// Copies SQLite's write-ahead log into the database from a connection of
@@ -107,12 +120,20 @@ impl Store {
                 .await
                 .map_err(unreachable)?,
         };
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            lite: None,
         };
         crate::migrate::run(&store).await?;
+        if let (Backend::Sqlite, Some(file)) = (backend, sqlite_file(url)) {
+            let writer = LiteWriter::open(file).map_err(|e| StoreError::Unreachable {
+                url: redact(url),
+                reason: e.to_string(),
+            })?;
+            store.lite = Some(Arc::new(writer));
+        }
         if backend == Backend::Sqlite {
             // Cheap when nothing changed; keeps statistics fresh across restarts.
             sqlx::query("PRAGMA optimize").execute(&store.pool).await?;
@@ -237,5 +258,18 @@ mod tests {
         );
         assert_eq!(super::redact("postgres://cc@db/cc"), "postgres://cc@db/cc");
         assert_eq!(super::redact("sqlite:data/x.db"), "sqlite:data/x.db");
+    }
+
+    #[test]
+    fn finds_the_file_of_a_sqlite_url() {
+        for (url, file) in [
+            ("sqlite:data/x.db", Some("data/x.db")),
+            ("sqlite:///tmp/x.db?mode=rwc", Some("/tmp/x.db")),
+            ("sqlite::memory:", None),
+            ("sqlite:x.db?mode=memory", None),
+            ("postgres://db/cc", None),
+        ] {
+            assert_eq!(super::sqlite_file(url), file, "{url}");
+        }
     }
 }

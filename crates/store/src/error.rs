@@ -20,6 +20,10 @@ pub enum StoreError {
     Migration { version: i64, reason: String },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Lite(#[from] rusqlite::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl StoreError {
@@ -28,12 +32,21 @@ impl StoreError {
     }
 
     /// Unique-constraint violations become conflicts the caller can report.
-    pub(crate) fn from_unique(e: sqlx::Error, what: &str) -> Self {
-        match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict(what.to_string())
-            }
-            _ => StoreError::Db(e),
+    pub(crate) fn from_unique(e: impl Into<StoreError>, what: &str) -> Self {
+        let e = e.into();
+        let unique = match &e {
+            StoreError::Db(sqlx::Error::Database(d)) => d.is_unique_violation(),
+            StoreError::Lite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        };
+        if unique {
+            StoreError::Conflict(what.to_string())
+        } else {
+            e
         }
     }
 }

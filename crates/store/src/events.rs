@@ -2,6 +2,7 @@
 
 use crate::Result;
 use crate::db::{RowExt, Store, ms};
+use crate::exec::{Exec, query};
 use domain::ids::{CaseId, UserId};
 use domain::model::{Actor, AuditEntry, CaseEvent};
 use jiff::Timestamp;
@@ -15,15 +16,15 @@ pub(crate) fn data<const N: usize>(pairs: [(&str, String); N]) -> Data {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-pub(crate) async fn case_event(
-    conn: &mut AnyConnection,
+pub(crate) async fn case_event<E: Exec>(
+    conn: &mut E,
     actor: Actor,
     case_id: CaseId,
     kind: &str,
     data: &Data,
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO case_events (tenant_id, case_id, at, actor_id, channel, kind, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(actor.tenant_id.0)
@@ -33,7 +34,7 @@ pub(crate) async fn case_event(
     .bind(actor.channel.map(|c| c.as_str()))
     .bind(kind)
     .bind(serde_json::to_string(data).unwrap_or_default())
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     Ok(())
 }

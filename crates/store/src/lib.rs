@@ -12,6 +12,8 @@ mod customers;
 mod db;
 mod error;
 mod events;
+mod exec;
+mod lite;
 mod mail;
 mod mailboxes;
 mod migrate;

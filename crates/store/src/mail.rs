@@ -8,6 +8,8 @@ use crate::cases::{case_status, insert_case, insert_interaction, insert_link, se
 use crate::customers::insert_customer;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
+use crate::exec::{Exec, query, savepoint};
+use crate::lite::now;
 use crate::{Result, StoreError};
 use domain::case::{
     CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
@@ -18,9 +20,8 @@ use domain::mail::{Candidate, ClosedReply, InboundMail, Noise, Thread, form_fiel
 use domain::model::*;
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Acquire, AnyConnection};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A receiving address of a tenant.
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +146,7 @@ pub const SENDER_HOURLY_LIMIT: i64 = 30;
 
 pub(crate) const ADDRESS_COLS: &str = "id, tenant_id, address, display_name, case_type, category_id, team_id, region, reply_hours, vip_reply_hours, language";
 
-pub(crate) fn address_row(r: &AnyRow) -> Result<MailAddress> {
+pub(crate) fn address_row(r: &impl RowExt) -> Result<MailAddress> {
     Ok(MailAddress {
         id: r.int("id")?,
         tenant_id: TenantId(r.int("tenant_id")?),
@@ -285,39 +286,18 @@ impl Store {
     /// for the filing worker; it is spooled all the same.
     pub async fn spool_and_file(
         &self,
-        batch: &[(SpoolInput, Option<InboundMail>)],
+        batch: Arc<[(SpoolInput, Option<InboundMail>)]>,
         at: Timestamp,
     ) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
         let _w = self.writer().await;
+        if let Some(lite) = &self.lite {
+            return lite
+                .transaction(move |l| now(spool_and_file_on(l, &batch, at)))
+                .await;
+        }
         let mut tx = self.pool.begin().await?;
         self.bulk_planning(&mut tx).await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for (m, mail) in batch {
-            let id = insert_spooled(&mut tx, m).await?;
-            let Some(mail) = mail else {
-                out.push((id, None));
-                continue;
-            };
-            let spooled = SpooledMail {
-                id,
-                tenant_id: m.tenant_id,
-                address_id: m.address_id,
-                envelope_from: m.envelope_from.clone(),
-                received_at: m.received_at,
-                raw: m.raw.clone(),
-            };
-            let mut one = tx.begin().await?;
-            match file_one(&mut one, &spooled, mail, at).await {
-                Ok(filed) => {
-                    one.commit().await?;
-                    out.push((id, Some(Ok(filed))));
-                }
-                Err(e) => {
-                    one.rollback().await?;
-                    out.push((id, Some(Err(e))));
-                }
-            }
-        }
+        let out = spool_and_file_on(&mut *tx, &batch, at).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -420,33 +400,62 @@ impl Store {
     /// same message twice. Results come in the order of the batch.
     pub async fn file_mail(
         &self,
-        batch: &[(SpooledMail, InboundMail)],
+        batch: Arc<[(SpooledMail, InboundMail)]>,
         at: Timestamp,
     ) -> Result<Vec<Result<Filed>>> {
         let _w = self.writer().await;
+        if let Some(lite) = &self.lite {
+            return lite.transaction(move |l| now(file_on(l, &batch, at))).await;
+        }
         let mut tx = self.pool.begin().await?;
         self.bulk_planning(&mut tx).await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for (spooled, mail) in batch {
-            let mut one = tx.begin().await?;
-            match file_one(&mut one, spooled, mail, at).await {
-                Ok(filed) => {
-                    one.commit().await?;
-                    results.push(Ok(filed));
-                }
-                Err(e) => {
-                    one.rollback().await?;
-                    results.push(Err(e));
-                }
-            }
-        }
+        let out = file_on(&mut *tx, &batch, at).await?;
         tx.commit().await?;
-        Ok(results)
+        Ok(out)
     }
 }
 
-pub(crate) async fn insert_spooled(tx: &mut AnyConnection, m: &SpoolInput) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+async fn spool_and_file_on<E: Exec>(
+    e: &mut E,
+    batch: &[(SpoolInput, Option<InboundMail>)],
+    at: Timestamp,
+) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
+    let mut out = Vec::with_capacity(batch.len());
+    for (m, mail) in batch {
+        let id = insert_spooled(e, m).await?;
+        let Some(mail) = mail else {
+            out.push((id, None));
+            continue;
+        };
+        let spooled = SpooledMail {
+            id,
+            tenant_id: m.tenant_id,
+            address_id: m.address_id,
+            envelope_from: m.envelope_from.clone(),
+            received_at: m.received_at,
+            // Filing reads the parsed message, never the raw bytes again.
+            raw: Vec::new(),
+        };
+        let filed = savepoint(e, async |e| file_one(e, &spooled, mail, at).await).await?;
+        out.push((id, Some(filed)));
+    }
+    Ok(out)
+}
+
+async fn file_on<E: Exec>(
+    e: &mut E,
+    batch: &[(SpooledMail, InboundMail)],
+    at: Timestamp,
+) -> Result<Vec<Result<Filed>>> {
+    let mut out = Vec::with_capacity(batch.len());
+    for (spooled, mail) in batch {
+        out.push(savepoint(e, async |e| file_one(e, spooled, mail, at).await).await?);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn insert_spooled<E: Exec>(tx: &mut E, m: &SpoolInput) -> Result<i64> {
+    query(
         "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
     )
@@ -457,26 +466,26 @@ pub(crate) async fn insert_spooled(tx: &mut AnyConnection, m: &SpoolInput) -> Re
     .bind(ms(m.received_at))
     .bind(m.raw.len() as i64)
     .bind(m.raw.as_slice())
-    .fetch_one(&mut *tx)
-    .await?)
+    .fetch_one(tx)
+    .await?
+    .int("id")
 }
 
-async fn file_one(
-    tx: &mut AnyConnection,
+async fn file_one<E: Exec>(
+    tx: &mut E,
     spooled: &SpooledMail,
     mail: &InboundMail,
     at: Timestamp,
 ) -> Result<Filed> {
     let tenant = spooled.tenant_id;
     let actor = mail_actor(tenant);
-    let claimed = sqlx::query(
+    let claimed = query(
         "UPDATE mail_inbound SET status = 'filing' WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
     )
     .bind(tenant.0)
     .bind(spooled.id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .execute(tx)
+    .await?;
     if claimed == 0 {
         return Ok(Filed::AlreadyFiled);
     }
@@ -487,7 +496,7 @@ async fn file_one(
         (Filed::Ignored, None) => "rate_limited".to_string(),
         (other, _) => other.name().to_string(),
     };
-    sqlx::query(
+    query(
         "UPDATE mail_inbound SET status = $1, outcome = $2, case_id = $3, filed_at = $4 WHERE tenant_id = $5 AND id = $6",
     )
     .bind(status)
@@ -496,13 +505,13 @@ async fn file_one(
     .bind(ms(at))
     .bind(tenant.0)
     .bind(spooled.id)
-    .execute(&mut *tx)
+    .execute(tx)
     .await?;
     Ok(filed)
 }
 
-async fn file_in(
-    tx: &mut AnyConnection,
+async fn file_in<E: Exec>(
+    tx: &mut E,
     actor: Actor,
     spooled: &SpooledMail,
     mail: &InboundMail,
@@ -513,15 +522,13 @@ async fn file_in(
         .message_id
         .clone()
         .unwrap_or_else(|| format!("spool-{}@carecenter.invalid", spooled.id));
-    let seen: Option<i64> = sqlx::query_scalar(
-        "SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2",
-    )
-    .bind(tenant.0)
-    .bind(&message_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(case) = seen {
-        return Ok(Filed::Duplicate(Some(CaseId(case))));
+    let seen = query("SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2")
+        .bind(tenant.0)
+        .bind(&message_id)
+        .fetch_optional(tx)
+        .await?;
+    if let Some(row) = seen {
+        return Ok(Filed::Duplicate(Some(CaseId(row.int("case_id")?))));
     }
     let referenced = referenced_case(tx, tenant, &mail.refs).await?;
     match mail.noise {
@@ -538,24 +545,25 @@ async fn file_in(
         Some(_) => return Ok(Filed::Ignored),
         None => {}
     }
-    let recent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mail_inbound WHERE tenant_id = $1 AND envelope_from = $2 AND received_at > $3 AND status = 'filed'",
+    let recent = query(
+        "SELECT COUNT(*) AS n FROM mail_inbound WHERE tenant_id = $1 AND envelope_from = $2 AND received_at > $3 AND status = 'filed'",
     )
     .bind(tenant.0)
     .bind(&spooled.envelope_from)
     .bind(ms(at) - 3_600_000)
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_one(tx)
+    .await?
+    .int("n")?;
     if !spooled.envelope_from.is_empty() && recent >= SENDER_HOURLY_LIMIT {
         return Ok(Filed::Ignored);
     }
 
-    let address = sqlx::query(&format!(
+    let address = query(format!(
         "SELECT {ADDRESS_COLS} FROM mail_addresses WHERE tenant_id = $1 AND id = $2"
     ))
     .bind(tenant.0)
     .bind(spooled.address_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx)
     .await?;
     let receiving = address_row(&address)?;
     let address = &receiving.settings;
@@ -588,9 +596,9 @@ async fn file_in(
         }
         None => None,
     };
-    let settings = sqlx::query("SELECT timezone, closed_reply FROM tenants WHERE id = $1")
+    let settings = query("SELECT timezone, closed_reply FROM tenants WHERE id = $1")
         .bind(tenant.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx)
         .await?;
     let decision = thread(
         candidate,
@@ -676,7 +684,7 @@ async fn file_in(
         }
     };
 
-    sqlx::query(
+    query(
         "INSERT INTO mail_messages (tenant_id, message_id, case_id, interaction_id, direction, from_address, to_addresses, subject) \
          VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7)",
     )
@@ -687,7 +695,7 @@ async fn file_in(
     .bind(mail.from.as_ref().map(|f| f.as_str()).unwrap_or(""))
     .bind(address.address.as_str())
     .bind(&mail.subject)
-    .execute(&mut *tx)
+    .execute(tx)
     .await?;
     // Colleagues in copy may write on the case later.
     for cc in &mail.cc {
@@ -714,84 +722,82 @@ pub(crate) fn mail_actor(tenant: TenantId) -> Actor {
 }
 
 /// Someone besides the customer who may write on the case.
-pub(crate) async fn add_participant(
-    conn: &mut AnyConnection,
+pub(crate) async fn add_participant<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     case: CaseId,
     email: &EmailAddress,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO case_participants (tenant_id, case_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(tenant.0)
     .bind(case.0)
     .bind(email.as_str())
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
 /// The case of the newest message we know among those a reply refers to.
-async fn referenced_case(
-    tx: &mut AnyConnection,
+async fn referenced_case<E: Exec>(
+    tx: &mut E,
     tenant: TenantId,
     refs: &[String],
 ) -> Result<Option<CaseId>> {
     // In-Reply-To comes first: the message actually answered wins over older references.
     for r in refs.iter().take(50) {
-        let case: Option<i64> = sqlx::query_scalar(
-            "SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2",
-        )
-        .bind(tenant.0)
-        .bind(r)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(c) = case {
-            return Ok(Some(CaseId(c)));
+        let case =
+            query("SELECT case_id FROM mail_messages WHERE tenant_id = $1 AND message_id = $2")
+                .bind(tenant.0)
+                .bind(r)
+                .fetch_optional(tx)
+                .await?;
+        if let Some(row) = case {
+            return Ok(Some(CaseId(row.int("case_id")?)));
         }
     }
     Ok(None)
 }
 
-async fn case_by_number(
-    tx: &mut AnyConnection,
+async fn case_by_number<E: Exec>(
+    tx: &mut E,
     tenant: TenantId,
     n: CaseNumber,
 ) -> Result<Option<CaseId>> {
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM cases WHERE tenant_id = $1 AND year = $2 AND seq = $3")
-            .bind(tenant.0)
-            .bind(i64::from(n.year))
-            .bind(n.seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-    Ok(id.map(CaseId))
+    let row = query("SELECT id FROM cases WHERE tenant_id = $1 AND year = $2 AND seq = $3")
+        .bind(tenant.0)
+        .bind(i64::from(n.year))
+        .bind(n.seq)
+        .fetch_optional(tx)
+        .await?;
+    row.map(|r| r.int("id").map(CaseId)).transpose()
 }
 
 /// Whether the sender may write on the case: its customer, or a participant.
-async fn sender_on_case(
-    tx: &mut AnyConnection,
+async fn sender_on_case<E: Exec>(
+    tx: &mut E,
     tenant: TenantId,
     case: CaseId,
     sender_customer: Option<CustomerId>,
     from: &EmailAddress,
 ) -> Result<bool> {
-    let customer: Option<i64> =
-        sqlx::query_scalar("SELECT customer_id FROM cases WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(case.0)
-            .fetch_one(&mut *tx)
-            .await?;
+    let customer = query("SELECT customer_id FROM cases WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(case.0)
+        .fetch_one(tx)
+        .await?
+        .opt_int("customer_id")?;
     if customer.is_some() && customer == sender_customer.map(|c| c.0) {
         return Ok(true);
     }
-    let participant: Option<i64> = sqlx::query_scalar(
+    let participant = query(
         "SELECT case_id FROM case_participants WHERE tenant_id = $1 AND case_id = $2 AND email = $3",
     )
     .bind(tenant.0)
     .bind(case.0)
     .bind(from.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx)
     .await?;
     Ok(participant.is_some())
 }
@@ -799,8 +805,8 @@ async fn sender_on_case(
 /// The sender's customer record: by e-mail address, else by the account or
 /// order number the message names (adding the address to that customer),
 /// else a new customer with the sender's display name.
-async fn match_customer(
-    tx: &mut AnyConnection,
+async fn match_customer<E: Exec>(
+    tx: &mut E,
     tenant: TenantId,
     from: &EmailAddress,
     mail: &InboundMail,
@@ -808,41 +814,45 @@ async fn match_customer(
     address: &MailAddressInput,
     at: Timestamp,
 ) -> Result<CustomerId> {
-    let by_email: Option<i64> = sqlx::query_scalar(
+    let by_email = query(
         "SELECT customer_id FROM customer_emails WHERE tenant_id = $1 AND email = $2 ORDER BY customer_id LIMIT 1",
     )
     .bind(tenant.0)
     .bind(from.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx)
     .await?;
-    if let Some(id) = by_email {
-        return Ok(CustomerId(id));
+    if let Some(row) = by_email {
+        return Ok(CustomerId(row.int("customer_id")?));
     }
     let mut known: Option<i64> = None;
     if let Some(account) = &form.account_no {
-        known = sqlx::query_scalar(
+        known = query(
             "SELECT customer_id FROM customer_accounts WHERE tenant_id = $1 AND account_no = $2 ORDER BY customer_id LIMIT 1",
         )
         .bind(tenant.0)
         .bind(account)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(tx)
+        .await?
+        .map(|r| r.int("customer_id"))
+        .transpose()?;
     }
     if let (None, Some(order)) = (known, &form.order_no) {
-        known = sqlx::query_scalar(
+        known = query(
             "SELECT customer_id FROM orders WHERE tenant_id = $1 AND order_no = $2 ORDER BY id LIMIT 1",
         )
         .bind(tenant.0)
         .bind(order)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(tx)
+        .await?
+        .map(|r| r.int("customer_id"))
+        .transpose()?;
     }
     if let Some(id) = known {
-        sqlx::query("INSERT INTO customer_emails (tenant_id, customer_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        query("INSERT INTO customer_emails (tenant_id, customer_id, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(tenant.0)
             .bind(id)
             .bind(from.as_str())
-            .execute(&mut *tx)
+            .execute(tx)
             .await?;
         return Ok(CustomerId(id));
     }

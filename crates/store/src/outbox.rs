@@ -8,6 +8,7 @@
 use crate::cases::{case_status, insert_interaction, set_status, touch};
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, case_event, data};
+use crate::exec::{Exec, query};
 use crate::mail::{ADDRESS_COLS, MailAddress, add_participant, address_row, mail_actor};
 use crate::{Result, StoreError};
 use domain::case::{CaseAction, CaseNumber};
@@ -21,7 +22,6 @@ use domain::template::{self, TemplateKind, Vars};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MailTemplate {
@@ -115,7 +115,7 @@ pub struct Notification {
 
 const TEMPLATE_COLS: &str = "id, kind, name, address_id, language, subject, body, updated_at";
 
-fn template_row(r: &AnyRow) -> Result<MailTemplate> {
+fn template_row(r: &impl RowExt) -> Result<MailTemplate> {
     Ok(MailTemplate {
         id: r.int("id")?,
         kind: vocab(TemplateKind::parse(&r.text("kind")?))?,
@@ -142,8 +142,8 @@ struct CaseFacts {
     faq_url: Option<String>,
 }
 
-async fn case_facts(conn: &mut AnyConnection, tenant: TenantId, case: CaseId) -> Result<CaseFacts> {
-    let r = sqlx::query(
+async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Result<CaseFacts> {
+    let r = query(
         "SELECT c.year, c.seq, c.subject, c.created_at, c.customer_id, cu.name AS customer_name, cu.tier, \
          u.display_name AS assignee_name, t.name AS team_name, tn.timezone, tn.faq_url \
          FROM cases c JOIN tenants tn ON tn.id = c.tenant_id LEFT JOIN customers cu ON cu.id = c.customer_id \
@@ -152,9 +152,8 @@ async fn case_facts(conn: &mut AnyConnection, tenant: TenantId, case: CaseId) ->
     )
     .bind(tenant.0)
     .bind(case.0)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+    .fetch_one(conn)
+    .await?;
     Ok(CaseFacts {
         number: CaseNumber {
             year: r.int("year")? as i16,
@@ -228,14 +227,14 @@ async fn template_by_id(
 
 /// The tenant's template of a kind for an address and language: the
 /// address's own, else the tenant-wide one.
-async fn find_template(
-    conn: &mut AnyConnection,
+async fn find_template<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     kind: TemplateKind,
     address_id: i64,
     language: &str,
 ) -> Result<Option<MailTemplate>> {
-    let row = sqlx::query(&format!(
+    let row = query(format!(
         "SELECT {TEMPLATE_COLS} FROM mail_templates WHERE tenant_id = $1 AND kind = $2 AND language = $3 \
          AND address_id IN (0, $4) ORDER BY address_id DESC LIMIT 1"
     ))
@@ -243,7 +242,7 @@ async fn find_template(
     .bind(kind.as_str())
     .bind(language)
     .bind(address_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
     row.as_ref().map(template_row).transpose()
 }
@@ -280,7 +279,7 @@ struct Queue<'a> {
 
 /// Writes a composed message to the outbox and remembers its Message-ID, so
 /// that the customer's answer to it threads into the case.
-async fn enqueue(conn: &mut AnyConnection, q: Queue<'_>) -> Result<i64> {
+async fn enqueue<E: Exec>(conn: &mut E, q: Queue<'_>) -> Result<i64> {
     let recipients: Vec<&str> = q
         .mail
         .to
@@ -289,7 +288,7 @@ async fn enqueue(conn: &mut AnyConnection, q: Queue<'_>) -> Result<i64> {
         .chain(q.bcc)
         .map(EmailAddress::as_str)
         .collect();
-    let id: i64 = sqlx::query_scalar(
+    let id = query(
         "INSERT INTO mail_outbox (tenant_id, case_id, interaction_id, author_id, kind, message_id, mail_from, recipients, \
          subject, raw, status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $11) RETURNING id",
     )
@@ -304,9 +303,10 @@ async fn enqueue(conn: &mut AnyConnection, q: Queue<'_>) -> Result<i64> {
     .bind(&q.mail.subject)
     .bind(q.mail.compose())
     .bind(ms(q.at))
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
+    .fetch_one(conn)
+    .await?
+    .int("id")?;
+    query(
         "INSERT INTO mail_messages (tenant_id, message_id, case_id, interaction_id, direction, from_address, to_addresses, subject) \
          VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7)",
     )
@@ -317,7 +317,7 @@ async fn enqueue(conn: &mut AnyConnection, q: Queue<'_>) -> Result<i64> {
     .bind(q.mail.from.as_str())
     .bind(recipients.join(", "))
     .bind(&q.mail.subject)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     Ok(id)
 }
@@ -325,8 +325,8 @@ async fn enqueue(conn: &mut AnyConnection, q: Queue<'_>) -> Result<i64> {
 /// Queues the acknowledgement of a case just opened by a customer's mail,
 /// inside the filing transaction. It answers the customer's message, so the
 /// customer's client threads it under what they wrote.
-pub(crate) async fn queue_ack(
-    conn: &mut AnyConnection,
+pub(crate) async fn queue_ack<E: Exec>(
+    conn: &mut E,
     tenant: TenantId,
     case: CaseId,
     address: &MailAddress,

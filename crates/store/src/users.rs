@@ -381,19 +381,19 @@ impl Store {
 }
 
 /// Checks that a referenced row exists in the tenant; otherwise the field is invalid.
-pub(crate) async fn exists(
-    conn: &mut sqlx::AnyConnection,
+pub(crate) async fn exists<E: crate::exec::Exec>(
+    conn: &mut E,
     table: &str,
     tenant: TenantId,
     id: i64,
     field: &str,
 ) -> Result<()> {
-    let found: Option<i64> = sqlx::query_scalar(&format!(
+    let found = crate::exec::query(format!(
         "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2"
     ))
     .bind(tenant.0)
     .bind(id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
     match found {
         Some(_) => Ok(()),
