@@ -166,11 +166,10 @@ fn message(
 #[tokio::main]
 async fn main() {
     let a = args();
+    // Several hundred MB a run: removed at the end.
+    let dir = store::testing::temp_dir();
     let url = match a.backend.as_str() {
-        "sqlite" => format!(
-            "sqlite:{}",
-            store::testing::temp_dir().join("mail-bench.db").display()
-        ),
+        "sqlite" => format!("sqlite:{}", dir.join("mail-bench.db").display()),
         _ => {
             let server = std::env::var("CARECENTER_BENCH_POSTGRES_URL")
                 .expect("set CARECENTER_BENCH_POSTGRES_URL (scripts/pg-start prints one)");
@@ -317,4 +316,6 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
