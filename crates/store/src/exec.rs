@@ -108,23 +108,24 @@ impl<'a> Query<'a> {
     pub async fn fetch_one<E: Exec>(&self, e: &mut E) -> Result<E::Row> {
         self.fetch_optional(e).await?.ok_or(StoreError::NotFound)
     }
+}
 
-    fn any_arguments(&self) -> AnyArguments<'_> {
-        let mut a = AnyArguments::default();
-        for v in &self.args {
-            // Adding a plain value cannot fail for the Any driver.
-            let _ = match v {
-                Val::Int(i) => a.add(*i),
-                Val::Real(f) => a.add(*f),
-                Val::Text(s) => a.add(s.as_ref()),
-                Val::Blob(b) => a.add(b.as_ref()),
-                Val::NullInt => a.add(None::<i64>),
-                Val::NullReal => a.add(None::<f64>),
-                Val::NullText => a.add(None::<String>),
-            };
-        }
-        a
+/// sqlx's arguments for `$1`, `$2`, … in order.
+pub(crate) fn any_arguments<'q>(vals: &'q [Val<'_>]) -> AnyArguments<'q> {
+    let mut a = AnyArguments::default();
+    for v in vals {
+        // Adding a plain value cannot fail for the Any driver.
+        let _ = match v {
+            Val::Int(i) => a.add(*i),
+            Val::Real(f) => a.add(*f),
+            Val::Text(s) => a.add(s.as_ref()),
+            Val::Blob(b) => a.add(b.as_ref()),
+            Val::NullInt => a.add(None::<i64>),
+            Val::NullReal => a.add(None::<f64>),
+            Val::NullText => a.add(None::<String>),
+        };
     }
+    a
 }
 
 /// A connection (or transaction) statements run on.
@@ -138,14 +139,14 @@ impl Exec for AnyConnection {
     type Row = AnyRow;
 
     async fn execute(&mut self, q: &Query<'_>) -> Result<u64> {
-        Ok(sqlx::query_with(&q.sql, q.any_arguments())
+        Ok(sqlx::query_with(&q.sql, any_arguments(&q.args))
             .execute(self)
             .await?
             .rows_affected())
     }
 
     async fn fetch_all(&mut self, q: &Query<'_>) -> Result<Vec<AnyRow>> {
-        Ok(sqlx::query_with(&q.sql, q.any_arguments())
+        Ok(sqlx::query_with(&q.sql, any_arguments(&q.args))
             .fetch_all(self)
             .await?)
     }

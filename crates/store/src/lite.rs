@@ -294,4 +294,28 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
     }
+
+    /// A unique violation on the writer's connection is a conflict the caller
+    /// can report, as it is through sqlx.
+    #[tokio::test]
+    async fn unique_violations_become_conflicts() {
+        let dir = crate::testing::temp_dir();
+        let writer = LiteWriter::open(dir.join("lite.db").to_str().unwrap()).unwrap();
+        let second = writer
+            .transaction(|l| {
+                now(async {
+                    query("CREATE TABLE t (a INTEGER UNIQUE)")
+                        .execute(l)
+                        .await?;
+                    query("INSERT INTO t (a) VALUES (1)").execute(l).await?;
+                    query("INSERT INTO t (a) VALUES (1)").execute(l).await
+                })
+            })
+            .await
+            .map_err(|e| StoreError::from_unique(e, "taken"));
+        assert!(
+            matches!(&second, Err(StoreError::Conflict(m)) if m == "taken"),
+            "{second:?}"
+        );
+    }
 }

@@ -1,18 +1,13 @@
 //! A small builder for queries whose WHERE clause depends on the filters given.
 
+use crate::exec::{Val, any_arguments};
+use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{AnyConnection, Arguments};
-
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Int(i64),
-    Text(String),
-}
 
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     pub text: String,
-    args: Vec<Arg>,
+    args: Vec<Val<'static>>,
 }
 
 impl Sql {
@@ -29,29 +24,29 @@ impl Sql {
     }
 
     /// Appends the next `$n` placeholder and remembers its value.
-    pub fn arg(&mut self, arg: Arg) -> &mut Self {
+    fn arg(&mut self, arg: Val<'static>) -> &mut Self {
         self.args.push(arg);
         self.text.push_str(&format!("${}", self.args.len()));
         self
     }
 
     pub fn int(&mut self, v: i64) -> &mut Self {
-        self.arg(Arg::Int(v))
+        self.arg(Val::Int(v))
     }
 
     pub fn str(&mut self, v: &str) -> &mut Self {
-        self.arg(Arg::Text(v.to_string()))
+        self.arg(Val::from(v.to_string()))
     }
 
     /// Binds a text to the next `$n` the caller wrote into the text itself.
     pub fn bind_text(&mut self, v: String) -> &mut Self {
-        self.args.push(Arg::Text(v));
+        self.args.push(Val::from(v));
         self
     }
 
     /// Binds an integer to the next `$n` the caller wrote into the text itself.
     pub fn bind_int(&mut self, v: i64) -> &mut Self {
-        self.args.push(Arg::Int(v));
+        self.args.push(Val::Int(v));
         self
     }
 
@@ -69,15 +64,7 @@ impl Sql {
     }
 
     fn arguments(&self) -> AnyArguments<'_> {
-        let mut a = AnyArguments::default();
-        for arg in &self.args {
-            // Adding a plain integer or string cannot fail for the Any driver.
-            let _ = match arg {
-                Arg::Int(i) => a.add(*i),
-                Arg::Text(s) => a.add(s.as_str()),
-            };
-        }
-        a
+        any_arguments(&self.args)
     }
 
     pub async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
