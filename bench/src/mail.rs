@@ -163,6 +163,25 @@ fn message(
     (sender, m.into_bytes())
 }
 
+/// CPU time this process has used (user and system), from /proc; 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in the kernel's clock ticks (100 a second on Linux).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -261,6 +280,7 @@ async fn main() {
     let messages = Arc::new(messages);
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let mut tasks = Vec::new();
     for _ in 0..a.clients {
         let (messages, next, client) = (messages.clone(), next.clone(), client.clone());
@@ -310,6 +330,11 @@ async fn main() {
                 log.len(),
                 elapsed.as_secs_f64(),
                 a.messages as f64 / elapsed.as_secs_f64()
+            );
+            println!(
+                "CPU: {:.2} s on {} cores in the timed run",
+                cpu_seconds() - cpu_start,
+                std::thread::available_parallelism().map_or(1, |n| n.get())
             );
             assert_eq!(outbox, new_cases, "one acknowledgement per new case");
             break;

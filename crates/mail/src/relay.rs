@@ -217,21 +217,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 /// doubled, and the terminating dot line.
 fn dot_stuff(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 40 + 8);
-    let mut at_line_start = true;
-    let mut prev = 0u8;
-    for &b in raw {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        if at_line_start && b == b'.' {
+    let mut start = 0;
+    // Line by line: a message is megabytes of short lines.
+    while start < raw.len() {
+        let end = memchr::memchr(b'\n', &raw[start..]).map_or(raw.len(), |i| start + i);
+        let line = &raw[start..end];
+        if line.first() == Some(&b'.') {
             out.push(b'.');
         }
-        out.push(b);
-        at_line_start = b == b'\n';
-        prev = b;
-    }
-    if !at_line_start {
-        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(line);
+        if end < raw.len() && line.last() == Some(&b'\r') {
+            out.push(b'\n');
+        } else {
+            out.extend_from_slice(b"\r\n");
+        }
+        start = end + 1;
     }
     out.extend_from_slice(b".\r\n");
     out
@@ -247,6 +247,8 @@ mod tests {
             (&b"a\r\n.b\r\n"[..], &b"a\r\n..b\r\n.\r\n"[..]),
             (b".\nx", b"..\r\nx\r\n.\r\n"),
             (b"", b".\r\n"),
+            (b"a\n\nb\r\n", b"a\r\n\r\nb\r\n.\r\n"),
+            (b"x\r", b"x\r\r\n.\r\n"),
         ] {
             assert_eq!(dot_stuff(raw), want, "{:?}", String::from_utf8_lossy(raw));
         }

@@ -337,29 +337,102 @@ async fn read_data<R: AsyncBufReadExt + Unpin>(r: &mut R, max: usize) -> std::io
     let mut out = Vec::new();
     let mut too_big = false;
     loop {
-        let content = match read_line(r, max).await? {
-            Line::Closed => return Ok(Data::Closed),
-            Line::TooLong => {
-                too_big = true;
-                out = Vec::new();
-                continue;
-            }
-            Line::Text(t) => t,
+        let start = out.len();
+        // Past the limit only a line's first bytes are kept: enough to see the end.
+        let keep = if too_big {
+            3
+        } else {
+            max.saturating_sub(start) + 3
         };
-        if content == b"." {
+        let Some(len) = append_line(r, &mut out, keep).await? else {
+            return Ok(Data::Closed);
+        };
+        while out.len() > start && matches!(out[out.len() - 1], b'\n' | b'\r') {
+            out.pop();
+        }
+        if &out[start..] == b"." {
+            out.truncate(start);
             return Ok(if too_big {
                 Data::TooBig
             } else {
                 Data::Message(out)
             });
         }
-        let content = content.strip_prefix(b".").unwrap_or(&content);
-        if too_big || out.len() + content.len() + 2 > max {
+        if too_big || len > keep {
             too_big = true;
             out = Vec::new();
             continue;
         }
-        out.extend_from_slice(content);
+        if out.get(start) == Some(&b'.') {
+            out.remove(start);
+        }
         out.extend_from_slice(b"\r\n");
+        if out.len() > max {
+            too_big = true;
+            out = Vec::new();
+        }
+    }
+}
+
+/// Appends the next line, line end included, to `out`, keeping at most
+/// `keep` of its bytes; its whole length, or None when the peer closed first.
+async fn append_line<R: AsyncBufReadExt + Unpin>(
+    r: &mut R,
+    out: &mut Vec<u8>,
+    keep: usize,
+) -> std::io::Result<Option<usize>> {
+    let mut len = 0;
+    loop {
+        let available = r.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(None);
+        }
+        let (take, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        let kept = take.min(keep.saturating_sub(len));
+        out.extend_from_slice(&available[..kept]);
+        len += take;
+        r.consume(take);
+        if done {
+            return Ok(Some(len));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, read_data};
+
+    /// What the client sends, the limit, and the message (None: refused as too big).
+    type Case = (&'static [u8], usize, Option<&'static [u8]>);
+
+    #[tokio::test]
+    async fn data_bodies() {
+        let table: &[Case] = &[
+            (b"a\r\n..b\r\n.\r\n", 100, Some(b"a\r\n.b\r\n")),
+            (b"a\nb\n.\n", 100, Some(b"a\r\nb\r\n")),
+            (b".\r\n", 100, Some(b"")),
+            (b"abc\r\n.\r\n", 5, Some(b"abc\r\n")),
+            (b"abc\r\n.\r\n", 4, None),
+            (b"1234567890\r\n..\r\nx\r\n.\r\n", 5, None),
+            (b"ab\r\n1234567890123\r\n.\r\n", 8, None),
+        ];
+        for (sent, max, want) in table {
+            let mut r = *sent;
+            let got = match read_data(&mut r, *max).await.unwrap() {
+                Data::Message(m) => Some(m),
+                Data::TooBig => None,
+                Data::Closed => panic!("{sent:?}: closed"),
+            };
+            assert_eq!(got.as_deref(), *want, "{:?}", String::from_utf8_lossy(sent));
+            assert!(r.is_empty(), "read to the end: {sent:?}");
+        }
+        let mut cut: &[u8] = b"abc\r\nde";
+        assert!(matches!(
+            read_data(&mut cut, 100).await.unwrap(),
+            Data::Closed
+        ));
     }
 }

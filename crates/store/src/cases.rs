@@ -147,7 +147,8 @@ pub(crate) async fn insert_case<E: Exec>(
     actor: Actor,
     timezone: &str,
     input: &CaseInput,
-    first: Option<&InteractionInput>,
+    // The first contact, with its files.
+    first: Option<(&InteractionInput, &[AttachmentInput])>,
     at: Timestamp,
 ) -> Result<(CaseId, Option<InteractionId>)> {
     let tenant = actor.tenant_id;
@@ -210,7 +211,9 @@ pub(crate) async fn insert_case<E: Exec>(
     ]);
     case_event(tx, actor, id, "created", &d, at).await?;
     let interaction = match first {
-        Some(first) => Some(insert_interaction(tx, actor, id, first, at).await?),
+        Some((first, files)) => {
+            Some(insert_interaction_with(tx, actor, id, first, files, at).await?)
+        }
         None => None,
     };
     Ok((id, interaction))
@@ -251,6 +254,19 @@ pub(crate) async fn insert_interaction<E: Exec>(
     i: &InteractionInput,
     at: Timestamp,
 ) -> Result<InteractionId> {
+    insert_interaction_with(conn, actor, case_id, i, &i.attachments, at).await
+}
+
+/// [`insert_interaction`] with files held elsewhere (a received message's),
+/// which are not copied into an input of their own: they may be megabytes.
+pub(crate) async fn insert_interaction_with<E: Exec>(
+    conn: &mut E,
+    actor: Actor,
+    case_id: CaseId,
+    i: &InteractionInput,
+    attachments: &[AttachmentInput],
+    at: Timestamp,
+) -> Result<InteractionId> {
     let id = query(
         "INSERT INTO interactions (tenant_id, case_id, kind, direction, author_id, started_at, ended_at, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -266,16 +282,31 @@ pub(crate) async fn insert_interaction<E: Exec>(
     .fetch_one(conn)
     .await?
     .int("id")?;
-    for a in &i.attachments {
+    for a in attachments {
         let sha = hex(&Sha256::digest(&a.data));
         // Content-addressed: the same file attached twice is stored once.
-        query("INSERT INTO blobs (tenant_id, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, sha256) DO NOTHING")
+        let known = query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
+            .bind(actor.tenant_id.0)
+            .bind(&sha)
+            .fetch_optional(conn)
+            .await?
+            .is_some();
+        if !known {
+            let aside = conn.put_aside(&a.data)?;
+            let data: &[u8] = if aside.is_some() { &[] } else { &a.data };
+            query(
+                "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, sha256) DO NOTHING",
+            )
             .bind(actor.tenant_id.0)
             .bind(&sha)
             .bind(a.data.len() as i64)
-            .bind(a.data.as_slice())
+            .bind(data)
+            .bind(aside.map(|x| x.segment))
+            .bind(aside.map(|x| x.offset))
             .execute(conn)
             .await?;
+        }
         query(
             "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -313,6 +344,7 @@ impl Store {
     ) -> Result<CaseId> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        let first = first.map(|i| (i, i.attachments.as_slice()));
         let (id, _) = insert_case(&mut tx, actor, timezone, input, first, at).await?;
         tx.commit().await?;
         Ok(id)
@@ -646,15 +678,18 @@ impl Store {
         sha256: &str,
     ) -> Result<(Attachment, Vec<u8>)> {
         let row = sqlx::query(
-            "SELECT a.sha256, a.filename, a.content_type, a.size, b.data FROM attachments a \
-             JOIN blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.sha256 WHERE a.tenant_id = $1 AND a.sha256 = $2 LIMIT 1",
+            "SELECT a.sha256, a.filename, a.content_type, a.size, b.data, b.data_segment, b.data_offset \
+             FROM attachments a JOIN blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.sha256 \
+             WHERE a.tenant_id = $1 AND a.sha256 = $2 LIMIT 1",
         )
         .bind(tenant.0)
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let data: Vec<u8> = sqlx::Row::try_get(&row, "data")?;
+        let data = self
+            .stored_bytes(&row, "data", "data_segment", "data_offset")
+            .await?;
         Ok((
             Attachment {
                 sha256: row.text("sha256")?,

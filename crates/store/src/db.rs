@@ -172,6 +172,30 @@ impl Store {
         Ok(())
     }
 
+    /// The bytes of a row's `data` column, or those it put aside in the
+    /// segment files (see `segments`): the row's `size` long.
+    pub(crate) async fn stored_bytes(
+        &self,
+        r: &impl RowExt,
+        data: &str,
+        segment: &str,
+        offset: &str,
+    ) -> Result<Vec<u8>> {
+        let (Some(segment), Some(offset)) = (r.opt_int(segment)?, r.opt_int(offset)?) else {
+            return r.bytes(data);
+        };
+        let Some(lite) = &self.lite else {
+            return Err(StoreError::Internal(
+                "bytes put aside, but no segment files".into(),
+            ));
+        };
+        let (dir, len) = (lite.blobs().to_path_buf(), r.int("size")?);
+        let at = crate::segments::Aside { segment, offset };
+        tokio::task::spawn_blocking(move || crate::segments::read(&dir, at, len))
+            .await
+            .map_err(|e| StoreError::Internal(format!("reading bytes: {e}")))?
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

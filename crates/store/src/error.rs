@@ -22,6 +22,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("database error: {0}")]
     Lite(#[from] rusqlite::Error),
+    /// The files large bytes are kept in beside a SQLite database.
+    #[error("file error: {0}")]
+    File(#[from] std::io::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -7,6 +7,7 @@
 use crate::Result;
 use crate::StoreError;
 use crate::db::RowExt;
+use crate::segments::Aside;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments};
 use std::borrow::Cow;
@@ -133,6 +134,12 @@ pub(crate) trait Exec: Send {
     type Row: RowExt + Send;
     fn execute(&mut self, q: &Query<'_>) -> impl Future<Output = Result<u64>> + Send;
     fn fetch_all(&mut self, q: &Query<'_>) -> impl Future<Output = Result<Vec<Self::Row>>> + Send;
+
+    /// Stores large bytes outside the row when this connection can, durably
+    /// by the commit; `None`: they go in the row.
+    fn put_aside(&mut self, _bytes: &[u8]) -> Result<Option<Aside>> {
+        Ok(None)
+    }
 }
 
 impl Exec for AnyConnection {

@@ -19,6 +19,7 @@ mod mailboxes;
 mod migrate;
 mod outbox;
 mod reports;
+mod segments;
 mod sql;
 mod tasks;
 mod users;

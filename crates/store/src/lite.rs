@@ -8,18 +8,22 @@
 
 use crate::db::RowExt;
 use crate::exec::{Exec, Query, Val};
+use crate::segments::{Aside, SegmentWriter};
 use crate::{Result, StoreError};
 use rusqlite::types::{Value, ValueRef};
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection, &mut SegmentWriter) + Send>;
 
 pub(crate) struct LiteWriter {
     jobs: mpsc::Sender<Job>,
+    /// Where the writer puts large bytes aside (see `segments`).
+    blobs: PathBuf,
 }
 
 impl LiteWriter {
@@ -29,6 +33,8 @@ impl LiteWriter {
     /// spilled to the log before the commit and written again; the per-message
     /// savepoints keep their undo pages in memory instead of a temporary file.
     pub fn open(path: &str) -> Result<LiteWriter> {
+        let blobs = crate::segments::folder_of(path);
+        let mut segments = SegmentWriter::open(&blobs)?;
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
@@ -42,22 +48,28 @@ impl LiteWriter {
             .spawn(move || {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                    job(&mut conn, &mut segments);
                 }
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(LiteWriter { jobs })
+        Ok(LiteWriter { jobs, blobs })
+    }
+
+    /// The folder of the bytes the writer put aside.
+    pub fn blobs(&self) -> &Path {
+        &self.blobs
     }
 
     /// Runs `f` in one transaction on the writer's connection: committed
-    /// when it returns `Ok`, rolled back otherwise.
+    /// when it returns `Ok`, rolled back otherwise. Bytes it put aside are
+    /// flushed to disk before the commit that refers to them.
     pub async fn transaction<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Lite<'_>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let _ = tx.send(in_transaction(conn, f));
+        let job: Job = Box::new(move |conn, segments| {
+            let _ = tx.send(in_transaction(conn, segments, f));
         });
         self.jobs
             .send(job)
@@ -69,10 +81,14 @@ impl LiteWriter {
 
 fn in_transaction<T>(
     conn: &mut rusqlite::Connection,
+    segments: &mut SegmentWriter,
     f: impl FnOnce(&mut Lite<'_>) -> Result<T>,
 ) -> Result<T> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let out = f(&mut Lite(conn));
+    let out = f(&mut Lite { conn, segments }).and_then(|v| {
+        segments.flush()?;
+        Ok(v)
+    });
     match out {
         Ok(v) => match conn.execute_batch("COMMIT") {
             Ok(()) => Ok(v),
@@ -101,7 +117,10 @@ pub(crate) fn now<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 }
 
 /// The writer's connection inside its transaction.
-pub(crate) struct Lite<'c>(&'c mut rusqlite::Connection);
+pub(crate) struct Lite<'c> {
+    conn: &'c mut rusqlite::Connection,
+    segments: &'c mut SegmentWriter,
+}
 
 /// A row read on the writer's connection.
 pub(crate) struct LiteRow {
@@ -111,7 +130,7 @@ pub(crate) struct LiteRow {
 
 impl Lite<'_> {
     fn statement(&self, q: &Query<'_>) -> Result<rusqlite::CachedStatement<'_>> {
-        let mut st = self.0.prepare_cached(&q.sql)?;
+        let mut st = self.conn.prepare_cached(&q.sql)?;
         for i in 1..=st.parameter_count() {
             // `$n` names the n-th value, as sqlx reads it.
             let n = st
@@ -141,7 +160,7 @@ impl Lite<'_> {
         let mut rows = st.raw_query();
         while rows.next()?.is_some() {}
         drop(rows);
-        Ok(self.0.changes())
+        Ok(self.conn.changes())
     }
 
     fn rows(&mut self, q: &Query<'_>) -> Result<Vec<LiteRow>> {
@@ -172,6 +191,10 @@ impl Exec for Lite<'_> {
 
     fn fetch_all(&mut self, q: &Query<'_>) -> impl Future<Output = Result<Vec<LiteRow>>> + Send {
         std::future::ready(self.rows(q))
+    }
+
+    fn put_aside(&mut self, bytes: &[u8]) -> Result<Option<Aside>> {
+        self.segments.append(bytes).map(Some)
     }
 }
 

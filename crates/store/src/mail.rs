@@ -4,7 +4,10 @@
 //! The spool is the one system-wide queue: its worker reads pending rows of
 //! every tenant, and each row carries the tenant it was addressed to.
 
-use crate::cases::{case_status, insert_case, insert_interaction, insert_link, set_status, touch};
+use crate::cases::{
+    case_status, insert_case, insert_interaction, insert_interaction_with, insert_link, set_status,
+    touch,
+};
 use crate::customers::insert_customer;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
@@ -305,24 +308,26 @@ impl Store {
     /// The oldest messages not yet filed, of every tenant.
     pub async fn pending_mail(&self, limit: i64) -> Result<Vec<SpooledMail>> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, address_id, envelope_from, received_at, raw FROM mail_inbound \
-             WHERE status = 'pending' ORDER BY id LIMIT $1",
+            "SELECT id, tenant_id, address_id, envelope_from, received_at, size, raw, raw_segment, raw_offset \
+             FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SpooledMail {
-                    id: r.int("id")?,
-                    tenant_id: TenantId(r.int("tenant_id")?),
-                    address_id: r.int("address_id")?,
-                    envelope_from: r.text("envelope_from")?,
-                    received_at: r.time("received_at")?,
-                    raw: r.bytes("raw")?,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(SpooledMail {
+                id: r.int("id")?,
+                tenant_id: TenantId(r.int("tenant_id")?),
+                address_id: r.int("address_id")?,
+                envelope_from: r.text("envelope_from")?,
+                received_at: r.time("received_at")?,
+                raw: self
+                    .stored_bytes(r, "raw", "raw_segment", "raw_offset")
+                    .await?,
+            });
+        }
+        Ok(out)
     }
 
     /// Records that filing a message failed. After [`FILING_ATTEMPTS`]
@@ -455,9 +460,11 @@ async fn file_on<E: Exec>(
 }
 
 pub(crate) async fn insert_spooled<E: Exec>(tx: &mut E, m: &SpoolInput) -> Result<i64> {
+    let aside = tx.put_aside(&m.raw)?;
+    let raw: &[u8] = if aside.is_some() { &[] } else { &m.raw };
     query(
-        "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') RETURNING id",
+        "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, \
+         raw_segment, raw_offset, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING id",
     )
     .bind(m.tenant_id.0)
     .bind(m.address_id)
@@ -465,7 +472,9 @@ pub(crate) async fn insert_spooled<E: Exec>(tx: &mut E, m: &SpoolInput) -> Resul
     .bind(&m.envelope_from)
     .bind(ms(m.received_at))
     .bind(m.raw.len() as i64)
-    .bind(m.raw.as_slice())
+    .bind(raw)
+    .bind(aside.map(|a| a.segment))
+    .bind(aside.map(|a| a.offset))
     .fetch_one(tx)
     .await?
     .int("id")
@@ -611,13 +620,14 @@ async fn file_in<E: Exec>(
         started_at: spooled.received_at,
         ended_at: None,
         body: mail.text.clone(),
-        attachments: mail.attachments.clone(),
+        attachments: Vec::new(),
     };
     let mut acknowledge = false;
     let (filed, case, interaction_id) = match decision {
         Thread::Continue(case) | Thread::Reopen(case) => {
             let status = case_status(tx, tenant, case).await?;
-            let iid = insert_interaction(tx, actor, case, &interaction, at).await?;
+            let iid = insert_interaction_with(tx, actor, case, &interaction, &mail.attachments, at)
+                .await?;
             touch(tx, tenant, case, at).await?;
             let reopen =
                 matches!(decision, Thread::Reopen(_)) || status == CaseStatus::PendingCustomer;
@@ -667,8 +677,8 @@ async fn file_in<E: Exec>(
                 custom,
             };
             let timezone = settings.text("timezone")?;
-            let (case, iid) =
-                insert_case(tx, actor, &timezone, &input, Some(&interaction), at).await?;
+            let first = (&interaction, mail.attachments.as_slice());
+            let (case, iid) = insert_case(tx, actor, &timezone, &input, Some(first), at).await?;
             let filed = match decision {
                 Thread::Stranger(other) | Thread::FollowUp(other) => {
                     insert_link(tx, actor, case, other, at).await?;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_mail"),
     migration!(4, "0004_outbox"),
     migration!(5, "0005_mailboxes"),
+    migration!(6, "0006_bytes_aside"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -1,0 +1,219 @@
+//! Large bytes of a SQLite store (raw messages, attachments), kept beside
+//! the database in append-only segment files, `<database>-blobs/seg-NNNNNN`.
+//!
+//! Written into the database, every byte of mail went through SQLite's log
+//! and again through the checkpoint, a page per system call: most of the
+//! cost of receiving mail with photos and scans. Here a batch's bytes are
+//! appended to one file and flushed once, before the transaction that
+//! refers to them commits; a row refers to its bytes by segment and offset
+//! (the length is its `size`). Bytes whose transaction did not commit
+//! (a crash, a rollback) are left unreferenced: a later append goes after
+//! them, so a torn tail never breaks anything.
+
+use crate::{Result, StoreError};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A new segment is started past this size, so no file grows without end.
+const SEGMENT_BYTES: u64 = 1 << 30;
+
+/// Where some bytes are: a segment's number and an offset in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Aside {
+    pub segment: i64,
+    pub offset: i64,
+}
+
+/// The folder of segment files that belongs to a database file.
+pub(crate) fn folder_of(database: &str) -> PathBuf {
+    PathBuf::from(format!("{database}-blobs"))
+}
+
+fn segment_path(dir: &Path, n: i64) -> PathBuf {
+    dir.join(format!("seg-{n:06}"))
+}
+
+/// The writer's end: it alone appends, on the SQLite writer's thread.
+pub(crate) struct SegmentWriter {
+    dir: PathBuf,
+    number: i64,
+    file: File,
+    len: u64,
+    /// Written since the last flush.
+    dirty: bool,
+    /// A segment created since the last flush: its folder entry is flushed too.
+    created: bool,
+    /// A write failed part way: how much landed is unknown, so the next
+    /// append starts a new segment.
+    torn: bool,
+    limit: u64,
+}
+
+impl SegmentWriter {
+    /// Opens the newest segment of `dir` (created when missing) for appending.
+    pub fn open(dir: &Path) -> Result<SegmentWriter> {
+        std::fs::create_dir_all(dir)?;
+        let mut newest = 0;
+        for entry in std::fs::read_dir(dir)? {
+            let name = entry?.file_name();
+            if let Some(n) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("seg-"))
+                .and_then(|n| n.parse::<i64>().ok())
+            {
+                newest = newest.max(n);
+            }
+        }
+        let number = newest.max(1);
+        let (file, created) = open_segment(dir, number)?;
+        let len = file.metadata()?.len();
+        Ok(SegmentWriter {
+            dir: dir.to_path_buf(),
+            number,
+            file,
+            len,
+            dirty: false,
+            created,
+            torn: false,
+            limit: SEGMENT_BYTES,
+        })
+    }
+
+    /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<Aside> {
+        if self.torn || (self.len > 0 && self.len + bytes.len() as u64 > self.limit) {
+            // The full segment's bytes are flushed before it is left.
+            self.flush()?;
+            let (file, created) = open_segment(&self.dir, self.number + 1)?;
+            self.number += 1;
+            self.file = file;
+            self.len = 0;
+            self.created = created;
+            self.torn = false;
+        }
+        let at = Aside {
+            segment: self.number,
+            offset: self.len as i64,
+        };
+        self.dirty = true;
+        if let Err(e) = self.file.write_all(bytes) {
+            self.torn = true;
+            return Err(e.into());
+        }
+        self.len += bytes.len() as u64;
+        Ok(at)
+    }
+
+    /// Makes everything appended so far durable.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.dirty {
+            self.file.sync_data()?;
+            self.dirty = false;
+        }
+        if self.created {
+            File::open(&self.dir)?.sync_all()?;
+            self.created = false;
+        }
+        Ok(())
+    }
+}
+
+fn open_segment(dir: &Path, n: i64) -> Result<(File, bool)> {
+    let path = segment_path(dir, n);
+    let created = !path.exists();
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    Ok((file, created))
+}
+
+/// Reads `len` bytes put aside at `at` in `dir`.
+pub(crate) fn read(dir: &Path, at: Aside, len: i64) -> Result<Vec<u8>> {
+    let (Ok(offset), Ok(len)) = (u64::try_from(at.offset), usize::try_from(len)) else {
+        return Err(StoreError::Internal(format!("bad location {at:?}")));
+    };
+    let file = File::open(segment_path(dir, at.segment))?;
+    let mut buf = vec![0; len];
+    file.read_exact_at(&mut buf, offset)?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_bytes_read_back_after_reopening() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let a = w.append(b"first message").unwrap();
+        let b = w.append(&[7u8; 10_000]).unwrap();
+        w.flush().unwrap();
+        drop(w);
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let c = w.append(b"after reopening").unwrap();
+        w.flush().unwrap();
+        assert_eq!(read(&dir, a, 13).unwrap(), b"first message");
+        assert_eq!(read(&dir, b, 10_000).unwrap(), vec![7u8; 10_000]);
+        assert_eq!(read(&dir, c, 15).unwrap(), b"after reopening");
+        assert_eq!(
+            c.offset,
+            13 + 10_000,
+            "appends continue where the file ends"
+        );
+    }
+
+    /// A crash mid-append leaves bytes no row refers to: later appends go
+    /// after them and earlier bytes stay intact.
+    #[test]
+    fn a_torn_tail_is_skipped() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let a = w.append(b"committed").unwrap();
+        w.flush().unwrap();
+        drop(w);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(segment_path(&dir, 1))
+            .unwrap();
+        f.write_all(b"torn by a cra").unwrap();
+        drop(f);
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let b = w.append(b"next").unwrap();
+        w.flush().unwrap();
+        assert_eq!(read(&dir, a, 9).unwrap(), b"committed");
+        assert_eq!(read(&dir, b, 4).unwrap(), b"next");
+    }
+
+    #[test]
+    fn a_full_segment_is_followed_by_the_next() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        w.limit = 10;
+        let a = w.append(b"12345678").unwrap();
+        let b = w.append(b"abcdef").unwrap();
+        // Larger than a segment: it still goes in one piece.
+        let c = w.append(&[1u8; 25]).unwrap();
+        w.flush().unwrap();
+        assert_eq!((a.segment, b.segment, c.segment), (1, 2, 3));
+        assert_eq!(read(&dir, b, 6).unwrap(), b"abcdef");
+        assert_eq!(read(&dir, c, 25).unwrap(), vec![1u8; 25]);
+        drop(w);
+        let w = SegmentWriter::open(&dir).unwrap();
+        assert_eq!((w.number, w.len), (3, 25), "reopens the newest segment");
+    }
+
+    #[test]
+    fn reading_past_the_end_is_an_error() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let a = w.append(b"short").unwrap();
+        w.flush().unwrap();
+        assert!(read(&dir, a, 6).is_err());
+        let missing = Aside {
+            segment: 9,
+            offset: 0,
+        };
+        assert!(read(&dir, missing, 1).is_err());
+    }
+}
