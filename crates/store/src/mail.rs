@@ -4,6 +4,7 @@
 //! The spool is the one system-wide queue: its worker reads pending rows of
 //! every tenant, and each row carries the tenant it was addressed to.
 
+use crate::ahead::{StagedMail, by_hash};
 use crate::cases::{
     case_status, insert_case, insert_interaction, insert_interaction_with, insert_link, set_status,
     touch,
@@ -13,6 +14,7 @@ use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
 use crate::exec::{Exec, query, savepoint};
 use crate::lite::now;
+use crate::segments::Aside;
 use crate::{Result, StoreError};
 use domain::case::{
     CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
@@ -277,7 +279,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for m in batch {
-            ids.push(insert_spooled(&mut tx, m).await?);
+            ids.push(insert_spooled(&mut tx, m, None).await?);
         }
         tx.commit().await?;
         Ok(ids)
@@ -289,13 +291,14 @@ impl Store {
     /// for the filing worker; it is spooled all the same.
     pub async fn spool_and_file(
         &self,
-        batch: Arc<[(SpoolInput, Option<InboundMail>)]>,
+        batch: Arc<[StagedMail]>,
         at: Timestamp,
     ) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
         let _w = self.writer().await;
         if let Some(lite) = &self.lite {
+            let files = by_hash(batch.iter().flat_map(|s| &s.ahead.files));
             return lite
-                .transaction(move |l| now(spool_and_file_on(l, &batch, at)))
+                .transaction(files, move |l| now(spool_and_file_on(l, &batch, at)))
                 .await;
         }
         let mut tx = self.pool.begin().await?;
@@ -408,9 +411,18 @@ impl Store {
         batch: Arc<[(SpooledMail, InboundMail)]>,
         at: Timestamp,
     ) -> Result<Vec<Result<Filed>>> {
+        let mut files = Vec::new();
+        for (m, mail) in batch.iter() {
+            files.extend(
+                self.write_files_ahead(m.tenant_id, &mail.attachments)
+                    .await?,
+            );
+        }
         let _w = self.writer().await;
         if let Some(lite) = &self.lite {
-            return lite.transaction(move |l| now(file_on(l, &batch, at))).await;
+            return lite
+                .transaction(by_hash(files.iter()), move |l| now(file_on(l, &batch, at)))
+                .await;
         }
         let mut tx = self.pool.begin().await?;
         self.bulk_planning(&mut tx).await?;
@@ -422,12 +434,17 @@ impl Store {
 
 async fn spool_and_file_on<E: Exec>(
     e: &mut E,
-    batch: &[(SpoolInput, Option<InboundMail>)],
+    batch: &[StagedMail],
     at: Timestamp,
 ) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
     let mut out = Vec::with_capacity(batch.len());
-    for (m, mail) in batch {
-        let id = insert_spooled(e, m).await?;
+    for StagedMail {
+        input: m,
+        mail,
+        ahead,
+    } in batch
+    {
+        let id = insert_spooled(e, m, ahead.raw).await?;
         let Some(mail) = mail else {
             out.push((id, None));
             continue;
@@ -459,8 +476,17 @@ async fn file_on<E: Exec>(
     Ok(out)
 }
 
-pub(crate) async fn insert_spooled<E: Exec>(tx: &mut E, m: &SpoolInput) -> Result<i64> {
-    let aside = tx.put_aside(&m.raw)?;
+/// Writes a message to the spool; `ahead`: where its source was written
+/// ahead of the transaction.
+pub(crate) async fn insert_spooled<E: Exec>(
+    tx: &mut E,
+    m: &SpoolInput,
+    ahead: Option<Aside>,
+) -> Result<i64> {
+    let aside = match ahead {
+        Some(at) => Some(at),
+        None => tx.put_aside(&m.raw, None)?,
+    };
     let raw: &[u8] = if aside.is_some() { &[] } else { &m.raw };
     query(
         "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, \

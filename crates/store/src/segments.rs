@@ -11,13 +11,18 @@
 //! them, so a torn tail never breaks anything.
 
 use crate::{Result, StoreError};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A new segment is started past this size, so no file grows without end.
 const SEGMENT_BYTES: u64 = 1 << 30;
+
+/// How many content hashes of recent files are kept (some 100 bytes each).
+const RECENT_FILES: usize = 65_536;
 
 /// Where some bytes are: a segment's number and an offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,20 +40,30 @@ fn segment_path(dir: &Path, n: i64) -> PathBuf {
     dir.join(format!("seg-{n:06}"))
 }
 
-/// The writer's end: it alone appends, on the SQLite writer's thread.
+/// The writing end, shared by whoever writes ahead of a transaction and the
+/// SQLite writer's thread.
+pub(crate) type Segments = Arc<Mutex<SegmentWriter>>;
+
+/// A failed append leaves the writer consistent (see `torn`): a panic
+/// elsewhere while it was held does not make it unusable.
+pub(crate) fn lock(m: &Mutex<SegmentWriter>) -> MutexGuard<'_, SegmentWriter> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 pub(crate) struct SegmentWriter {
     dir: PathBuf,
     number: i64,
-    file: File,
+    file: Arc<File>,
     len: u64,
     /// Written since the last flush.
     dirty: bool,
-    /// A segment created since the last flush: its folder entry is flushed too.
-    created: bool,
     /// A write failed part way: how much landed is unknown, so the next
     /// append starts a new segment.
     torn: bool,
     limit: u64,
+    /// Files appended lately, by content hash. Two messages of a burst may
+    /// carry the same file before either is committed: it is written once.
+    recent: HashMap<String, Aside>,
 }
 
 impl SegmentWriter {
@@ -67,42 +82,55 @@ impl SegmentWriter {
             }
         }
         let number = newest.max(1);
-        let (file, created) = open_segment(dir, number)?;
+        let file = open_segment(dir, number)?;
         let len = file.metadata()?.len();
         Ok(SegmentWriter {
             dir: dir.to_path_buf(),
             number,
-            file,
+            file: Arc::new(file),
             len,
             dirty: false,
-            created,
             torn: false,
             limit: SEGMENT_BYTES,
+            recent: HashMap::new(),
         })
     }
 
-    /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns.
+    /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns, or
+    /// a sync of [`SegmentWriter::current`] taken after it.
     pub fn append(&mut self, bytes: &[u8]) -> Result<Aside> {
         if self.torn || (self.len > 0 && self.len + bytes.len() as u64 > self.limit) {
             // The full segment's bytes are flushed before it is left.
             self.flush()?;
-            let (file, created) = open_segment(&self.dir, self.number + 1)?;
+            self.file = Arc::new(open_segment(&self.dir, self.number + 1)?);
             self.number += 1;
-            self.file = file;
             self.len = 0;
-            self.created = created;
             self.torn = false;
+            self.recent.clear();
         }
         let at = Aside {
             segment: self.number,
             offset: self.len as i64,
         };
         self.dirty = true;
-        if let Err(e) = self.file.write_all(bytes) {
+        if let Err(e) = (&*self.file).write_all(bytes) {
             self.torn = true;
             return Err(e.into());
         }
         self.len += bytes.len() as u64;
+        Ok(at)
+    }
+
+    /// Appends a file unless it was appended lately; where it is.
+    pub fn append_file(&mut self, hash: &str, bytes: &[u8]) -> Result<Aside> {
+        if let Some(at) = self.recent.get(hash) {
+            return Ok(*at);
+        }
+        let at = self.append(bytes)?;
+        if self.recent.len() >= RECENT_FILES {
+            self.recent.clear();
+        }
+        self.recent.insert(hash.to_string(), at);
         Ok(at)
     }
 
@@ -112,19 +140,27 @@ impl SegmentWriter {
             self.file.sync_data()?;
             self.dirty = false;
         }
-        if self.created {
-            File::open(&self.dir)?.sync_all()?;
-            self.created = false;
-        }
         Ok(())
+    }
+
+    /// The segment being appended to: syncing it makes what was appended
+    /// so far durable (earlier segments were flushed when they were left),
+    /// without holding up other writers meanwhile.
+    pub fn current(&self) -> Arc<File> {
+        self.file.clone()
     }
 }
 
-fn open_segment(dir: &Path, n: i64) -> Result<(File, bool)> {
+/// Opens segment `n` for appending. A new one's folder entry is flushed at
+/// once: bytes in a file the folder may forget are not durable.
+fn open_segment(dir: &Path, n: i64) -> Result<File> {
     let path = segment_path(dir, n);
     let created = !path.exists();
     let file = OpenOptions::new().create(true).append(true).open(path)?;
-    Ok((file, created))
+    if created {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(file)
 }
 
 /// Reads `len` bytes put aside at `at` in `dir`.
@@ -201,6 +237,17 @@ mod tests {
         drop(w);
         let w = SegmentWriter::open(&dir).unwrap();
         assert_eq!((w.number, w.len), (3, 25), "reopens the newest segment");
+    }
+
+    #[test]
+    fn a_file_appended_lately_is_not_appended_again() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let a = w.append_file("h1", b"photo").unwrap();
+        let b = w.append_file("h1", b"photo").unwrap();
+        let c = w.append_file("h2", b"scan").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(c.offset, 5);
     }
 
     #[test]
