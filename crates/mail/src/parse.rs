@@ -5,14 +5,14 @@
 use domain::contact::EmailAddress;
 use domain::mail::{InboundMail, Noise};
 use domain::model::AttachmentInput;
-use mail_parser::{Message, MessageParser, MimeHeaders};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 /// A message body longer than this is cut in the case timeline; the whole
 /// message stays in the spool and its HTML part stays attached.
 const MAX_TEXT_CHARS: usize = 100_000;
 
 pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
-    let Some(m) = MessageParser::default().parse(raw) else {
+    let Some(mut m) = MessageParser::default().parse(raw) else {
         return unparsed(raw);
     };
     if m.headers().is_empty() {
@@ -51,7 +51,11 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
             data: html.into_bytes(),
         });
     }
-    for (i, part) in m.attachments().enumerate() {
+    let mut files = Vec::new();
+    for (i, &id) in m.attachments.iter().enumerate() {
+        let Some(part) = m.parts.get(id as usize) else {
+            continue;
+        };
         let content_type = part
             .content_type()
             .map(|c| match c.subtype() {
@@ -63,18 +67,34 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
             .attachment_name()
             .map(clean)
             .unwrap_or_else(|| default_name(i + 1, &content_type));
-        mail.attachments.push(AttachmentInput {
-            filename,
-            content_type,
-            data: part.contents().to_vec(),
-        });
+        files.push((id as usize, filename, content_type));
     }
     mail.noise = noise(&m, envelope_from);
     if mail.noise == Some(Noise::Bounce) {
         // The bounced message's own id, from the returned copy or headers.
         mail.refs.extend(returned_ids(&m));
     }
+    // Last, as nothing reads the parts any more: the files are moved out of
+    // the parsed message, not copied (they may be megabytes).
+    for (id, filename, content_type) in files {
+        let body = std::mem::take(&mut m.parts[id].body);
+        mail.attachments.push(AttachmentInput {
+            filename,
+            content_type,
+            data: contents(body),
+        });
+    }
     mail
+}
+
+/// A part's bytes, as `MessagePart::contents` gives them.
+fn contents(body: PartType<'_>) -> Vec<u8> {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => t.into_owned().into_bytes(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned(),
+        PartType::Message(m) => m.raw_message.into_owned(),
+        PartType::Multipart(_) => Vec::new(),
+    }
 }
 
 /// What a fetched message's headers tell in place of an SMTP envelope: the

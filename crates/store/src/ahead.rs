@@ -10,7 +10,7 @@
 use crate::cases::content_hash;
 use crate::db::Store;
 use crate::mail::SpoolInput;
-use crate::segments::{self, Aside, Segments};
+use crate::segments::{Aside, Segments};
 use crate::{Result, StoreError};
 use domain::ids::TenantId;
 use domain::mail::InboundMail;
@@ -112,8 +112,8 @@ impl Store {
     }
 }
 
-/// Appends `raw` and the `new` of `files`, then syncs them, with the lock
-/// held only while appending: sessions flush in parallel.
+/// Appends `raw` and the `new` of `files`, then makes them durable, with
+/// the lock held only while appending: sessions' flushes are shared.
 fn append_and_sync(
     segments: &Segments,
     raw: Option<&[u8]>,
@@ -121,8 +121,8 @@ fn append_and_sync(
     new: Vec<(usize, String)>,
 ) -> Result<Ahead> {
     let mut ahead = Ahead::default();
-    let current = {
-        let mut w = segments::lock(segments);
+    let appends = {
+        let mut w = segments.lock();
         if let Some(raw) = raw {
             ahead.raw = Some(w.append(raw)?);
         }
@@ -130,9 +130,9 @@ fn append_and_sync(
             let at = w.append_file(&hash, &files[i].data)?;
             ahead.files.push((hash, at));
         }
-        w.current()
+        w.appends
     };
-    current.sync_data()?;
+    segments.sync(appends)?;
     Ok(ahead)
 }
 

@@ -8,14 +8,14 @@
 
 use crate::db::RowExt;
 use crate::exec::{Exec, Query, Val};
-use crate::segments::{self, Aside, SegmentWriter, Segments};
+use crate::segments::{Aside, SegmentFiles, Segments};
 use crate::{Result, StoreError};
 use rusqlite::types::{Value, ValueRef};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
@@ -36,7 +36,7 @@ impl LiteWriter {
     /// savepoints keep their undo pages in memory instead of a temporary file.
     pub fn open(path: &str) -> Result<LiteWriter> {
         let blobs = crate::segments::folder_of(path);
-        let segments = Arc::new(Mutex::new(SegmentWriter::open(&blobs)?));
+        let segments = Arc::new(SegmentFiles::open(&blobs)?);
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
@@ -103,7 +103,7 @@ fn in_transaction<T>(lite: &mut Lite<'_>, f: impl FnOnce(&mut Lite<'_>) -> Resul
     lite.conn.execute_batch("BEGIN IMMEDIATE")?;
     let out = f(lite).and_then(|v| {
         if lite.appended {
-            segments::lock(lite.segments).flush()?;
+            lite.segments.lock().flush()?;
         }
         Ok(v)
     });
@@ -137,7 +137,7 @@ pub(crate) fn now<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 /// The writer's connection inside its transaction.
 pub(crate) struct Lite<'c> {
     conn: &'c mut rusqlite::Connection,
-    segments: &'c Mutex<SegmentWriter>,
+    segments: &'c SegmentFiles,
     /// Files written ahead of this transaction, by content hash.
     ahead: &'c HashMap<String, Aside>,
     /// Bytes this transaction appended itself, to flush before it commits.
@@ -219,7 +219,7 @@ impl Exec for Lite<'_> {
         if let Some(at) = sha256.and_then(|h| self.ahead.get(h)) {
             return Ok(Some(*at));
         }
-        let mut w = segments::lock(self.segments);
+        let mut w = self.segments.lock();
         let at = match sha256 {
             Some(hash) => w.append_file(hash, bytes)?,
             None => w.append(bytes)?,

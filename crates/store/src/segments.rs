@@ -16,7 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A new segment is started past this size, so no file grows without end.
 const SEGMENT_BYTES: u64 = 1 << 30;
@@ -40,14 +40,67 @@ fn segment_path(dir: &Path, n: i64) -> PathBuf {
     dir.join(format!("seg-{n:06}"))
 }
 
-/// The writing end, shared by whoever writes ahead of a transaction and the
-/// SQLite writer's thread.
-pub(crate) type Segments = Arc<Mutex<SegmentWriter>>;
+/// The segment files of a store, shared by the sessions that write ahead
+/// and the SQLite writer's thread.
+pub(crate) type Segments = Arc<SegmentFiles>;
 
-/// A failed append leaves the writer consistent (see `torn`): a panic
-/// elsewhere while it was held does not make it unusable.
-pub(crate) fn lock(m: &Mutex<SegmentWriter>) -> MutexGuard<'_, SegmentWriter> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+pub(crate) struct SegmentFiles {
+    writer: Mutex<SegmentWriter>,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+}
+
+/// Group flushing: many sessions wait on one flush instead of each making
+/// their own, a millisecond of the disk's time apiece.
+#[derive(Default)]
+struct SyncState {
+    /// Appends up to this count are durable.
+    durable: u64,
+    flushing: bool,
+}
+
+impl SegmentFiles {
+    pub fn open(dir: &Path) -> Result<SegmentFiles> {
+        Ok(SegmentFiles {
+            writer: Mutex::new(SegmentWriter::open(dir)?),
+            sync: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
+        })
+    }
+
+    /// The writer, to append. A failed append leaves it consistent (see
+    /// `torn`): a panic elsewhere while it was held does not make it unusable.
+    pub fn lock(&self) -> MutexGuard<'_, SegmentWriter> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Returns once the first `appends` appends are durable: the caller
+    /// flushes for everyone appended so far, or waits for a flush under way
+    /// and flushes after it only if that did not cover it. Blocks.
+    pub fn sync(&self, appends: u64) -> Result<()> {
+        let lock = || self.sync.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut st = lock();
+        while st.durable < appends && st.flushing {
+            st = self.synced.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+        if st.durable >= appends {
+            return Ok(());
+        }
+        st.flushing = true;
+        drop(st);
+        let (file, covered) = {
+            let w = self.lock();
+            (w.current(), w.appends)
+        };
+        let flushed = file.sync_data();
+        let mut st = lock();
+        st.flushing = false;
+        if flushed.is_ok() {
+            st.durable = st.durable.max(covered);
+        }
+        self.synced.notify_all();
+        Ok(flushed?)
+    }
 }
 
 pub(crate) struct SegmentWriter {
@@ -61,6 +114,8 @@ pub(crate) struct SegmentWriter {
     /// append starts a new segment.
     torn: bool,
     limit: u64,
+    /// Appends so far (see [`SegmentFiles::sync`]).
+    pub appends: u64,
     /// Files appended lately, by content hash. Two messages of a burst may
     /// carry the same file before either is committed: it is written once.
     recent: HashMap<String, Aside>,
@@ -93,11 +148,12 @@ impl SegmentWriter {
             torn: false,
             limit: SEGMENT_BYTES,
             recent: HashMap::new(),
+            appends: 0,
         })
     }
 
     /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns, or
-    /// a sync of [`SegmentWriter::current`] taken after it.
+    /// a [`SegmentFiles::sync`] of the appends counted after it.
     pub fn append(&mut self, bytes: &[u8]) -> Result<Aside> {
         if self.torn || (self.len > 0 && self.len + bytes.len() as u64 > self.limit) {
             // The full segment's bytes are flushed before it is left.
@@ -118,6 +174,7 @@ impl SegmentWriter {
             return Err(e.into());
         }
         self.len += bytes.len() as u64;
+        self.appends += 1;
         Ok(at)
     }
 
@@ -146,7 +203,7 @@ impl SegmentWriter {
     /// The segment being appended to: syncing it makes what was appended
     /// so far durable (earlier segments were flushed when they were left),
     /// without holding up other writers meanwhile.
-    pub fn current(&self) -> Arc<File> {
+    fn current(&self) -> Arc<File> {
         self.file.clone()
     }
 }
@@ -248,6 +305,38 @@ mod tests {
         let c = w.append_file("h2", b"scan").unwrap();
         assert_eq!(a, b);
         assert_eq!(c.offset, 5);
+    }
+
+    /// Sessions append and wait for their bytes to be durable at once: every
+    /// one returns, and every byte reads back where it was said to be.
+    #[test]
+    fn concurrent_appends_share_flushes() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let files = Arc::new(SegmentFiles::open(&dir).unwrap());
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let files = files.clone();
+                std::thread::spawn(move || {
+                    let mut written = Vec::new();
+                    for n in 0..50u8 {
+                        let bytes = vec![t ^ n; 1000 + usize::from(n)];
+                        let (at, appends) = {
+                            let mut w = files.lock();
+                            (w.append(&bytes).unwrap(), w.appends)
+                        };
+                        files.sync(appends).unwrap();
+                        written.push((at, bytes));
+                    }
+                    written
+                })
+            })
+            .collect();
+        for t in threads {
+            for (at, bytes) in t.join().unwrap() {
+                assert_eq!(read(&dir, at, bytes.len() as i64).unwrap(), bytes);
+            }
+        }
+        assert_eq!(files.lock().appends, 400);
     }
 
     #[test]
