@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use store::{MailAddress, SpoolInput, StagedMail, Store, StoreError};
+use store::{MailAddress, SpoolInput, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
@@ -34,8 +34,8 @@ impl Default for ListenerLimits {
 }
 
 type SpoolReply = oneshot::Sender<Result<i64, String>>;
-/// A message to spool (parsed already when it can be filed at once).
-type SpoolItem = (StagedMail, SpoolReply);
+/// A message to spool, parsed already when it can be filed at once.
+type SpoolItem = (SpoolInput, Option<InboundMail>, SpoolReply);
 
 /// The spool and the filing worker, shared by every listener and poller.
 pub struct Intake {
@@ -69,18 +69,11 @@ impl Intake {
     }
 
     /// Writes one message to the spool, and files it in the same commit
-    /// when it comes parsed; returns once it is durable. Its bytes are
-    /// written ahead here, in the caller's task, in parallel with other
-    /// sessions' (see `Store::stage_mail`).
+    /// when it comes parsed; returns once it is durable.
     pub async fn spool(&self, m: SpoolInput, mail: Option<InboundMail>) -> Result<i64, String> {
-        let staged = self
-            .store
-            .stage_mail(m, mail)
-            .await
-            .map_err(|e| e.to_string())?;
         let (tx, rx) = oneshot::channel();
         self.spool
-            .send((staged, tx))
+            .send((m, mail, tx))
             .await
             .map_err(|_| "spool writer stopped".to_string())?;
         rx.await.map_err(|_| "spool writer stopped".to_string())?
@@ -89,12 +82,12 @@ impl Intake {
 
 async fn spool_writer(store: Store, mut rx: mpsc::Receiver<SpoolItem>, wake: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
-        let mut bytes = first.0.input.raw.len();
+        let mut bytes = first.0.raw.len();
         let mut batch = vec![first];
         while batch.len() < SPOOL_BATCH && bytes < SPOOL_BATCH_BYTES {
             match rx.try_recv() {
                 Ok(next) => {
-                    bytes += next.0.input.raw.len();
+                    bytes += next.0.raw.len();
                     batch.push(next);
                 }
                 Err(_) => break,
@@ -102,18 +95,18 @@ async fn spool_writer(store: Store, mut rx: mpsc::Receiver<SpoolItem>, wake: Arc
         }
         let mut inputs = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
-        for (staged, reply) in batch {
-            inputs.push(staged);
+        for (m, mail, reply) in batch {
+            inputs.push((m, mail));
             replies.push(reply);
         }
-        let inputs: Arc<[StagedMail]> = inputs.into();
+        let inputs: Arc<[(SpoolInput, Option<InboundMail>)]> = inputs.into();
         let written = match store.spool_and_file(inputs.clone(), Timestamp::now()).await {
             Ok(w) => Ok(w),
             // Filing must never stand between a sender and its 250: spool
             // alone and leave the filing to the worker.
             Err(e) => {
                 tracing::warn!(error = %e, "spooling with filing failed; spooling alone");
-                let plain: Vec<SpoolInput> = inputs.iter().map(|s| s.input.clone()).collect();
+                let plain: Vec<SpoolInput> = inputs.iter().map(|(m, _)| m.clone()).collect();
                 store
                     .spool_mail(&plain)
                     .await

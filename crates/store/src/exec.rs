@@ -136,9 +136,8 @@ pub(crate) trait Exec: Send {
     fn fetch_all(&mut self, q: &Query<'_>) -> impl Future<Output = Result<Vec<Self::Row>>> + Send;
 
     /// Stores large bytes outside the row when this connection can, durably
-    /// by the commit; `None`: they go in the row. A file (with its content
-    /// hash) may have been written ahead already.
-    fn put_aside(&mut self, _bytes: &[u8], _sha256: Option<&str>) -> Result<Option<Aside>> {
+    /// by the commit; `None`: they go in the row.
+    fn put_aside(&mut self, _bytes: &[u8]) -> Result<Option<Aside>> {
         Ok(None)
     }
 }

@@ -5,7 +5,6 @@
 //! the few places where the dialects differ ask [`Backend`]. Every query takes
 //! the tenant id and filters on it.
 
-mod ahead;
 mod bulk;
 mod cases;
 mod catalog;
@@ -25,7 +24,6 @@ mod sql;
 mod tasks;
 mod users;
 
-pub use ahead::StagedMail;
 pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};

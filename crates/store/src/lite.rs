@@ -8,24 +8,22 @@
 
 use crate::db::RowExt;
 use crate::exec::{Exec, Query, Val};
-use crate::segments::{Aside, SegmentFiles, Segments};
+use crate::segments::{Aside, SegmentWriter};
 use crate::{Result, StoreError};
 use rusqlite::types::{Value, ValueRef};
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection, &mut SegmentWriter) + Send>;
 
 pub(crate) struct LiteWriter {
     jobs: mpsc::Sender<Job>,
-    /// Where large bytes are put aside (see `segments`).
+    /// Where the writer puts large bytes aside (see `segments`).
     blobs: PathBuf,
-    segments: Segments,
 }
 
 impl LiteWriter {
@@ -36,7 +34,7 @@ impl LiteWriter {
     /// savepoints keep their undo pages in memory instead of a temporary file.
     pub fn open(path: &str) -> Result<LiteWriter> {
         let blobs = crate::segments::folder_of(path);
-        let segments = Arc::new(SegmentFiles::open(&blobs)?);
+        let mut segments = SegmentWriter::open(&blobs)?;
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
@@ -50,46 +48,28 @@ impl LiteWriter {
             .spawn(move || {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                    job(&mut conn, &mut segments);
                 }
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(LiteWriter {
-            jobs,
-            blobs,
-            segments,
-        })
+        Ok(LiteWriter { jobs, blobs })
     }
 
-    /// The folder of the bytes put aside.
+    /// The folder of the bytes the writer put aside.
     pub fn blobs(&self) -> &Path {
         &self.blobs
     }
 
-    /// The segment files, for writing ahead of a transaction.
-    pub fn segments(&self) -> Segments {
-        self.segments.clone()
-    }
-
     /// Runs `f` in one transaction on the writer's connection: committed
     /// when it returns `Ok`, rolled back otherwise. Bytes it put aside are
-    /// flushed to disk before the commit that refers to them. `ahead`: files
-    /// written (and flushed) ahead of it, by content hash.
+    /// flushed to disk before the commit that refers to them.
     pub async fn transaction<T: Send + 'static>(
         &self,
-        ahead: HashMap<String, Aside>,
         f: impl FnOnce(&mut Lite<'_>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let segments = self.segments.clone();
-        let job: Job = Box::new(move |conn| {
-            let mut lite = Lite {
-                conn,
-                segments: &segments,
-                ahead: &ahead,
-                appended: false,
-            };
-            let _ = tx.send(in_transaction(&mut lite, f));
+        let job: Job = Box::new(move |conn, segments| {
+            let _ = tx.send(in_transaction(conn, segments, f));
         });
         self.jobs
             .send(job)
@@ -99,24 +79,26 @@ impl LiteWriter {
     }
 }
 
-fn in_transaction<T>(lite: &mut Lite<'_>, f: impl FnOnce(&mut Lite<'_>) -> Result<T>) -> Result<T> {
-    lite.conn.execute_batch("BEGIN IMMEDIATE")?;
-    let out = f(lite).and_then(|v| {
-        if lite.appended {
-            lite.segments.lock().flush()?;
-        }
+fn in_transaction<T>(
+    conn: &mut rusqlite::Connection,
+    segments: &mut SegmentWriter,
+    f: impl FnOnce(&mut Lite<'_>) -> Result<T>,
+) -> Result<T> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let out = f(&mut Lite { conn, segments }).and_then(|v| {
+        segments.flush()?;
         Ok(v)
     });
     match out {
-        Ok(v) => match lite.conn.execute_batch("COMMIT") {
+        Ok(v) => match conn.execute_batch("COMMIT") {
             Ok(()) => Ok(v),
             Err(e) => {
-                let _ = lite.conn.execute_batch("ROLLBACK");
+                let _ = conn.execute_batch("ROLLBACK");
                 Err(e.into())
             }
         },
         Err(e) => {
-            let _ = lite.conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
     }
@@ -137,11 +119,7 @@ pub(crate) fn now<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 /// The writer's connection inside its transaction.
 pub(crate) struct Lite<'c> {
     conn: &'c mut rusqlite::Connection,
-    segments: &'c SegmentFiles,
-    /// Files written ahead of this transaction, by content hash.
-    ahead: &'c HashMap<String, Aside>,
-    /// Bytes this transaction appended itself, to flush before it commits.
-    appended: bool,
+    segments: &'c mut SegmentWriter,
 }
 
 /// A row read on the writer's connection.
@@ -215,17 +193,8 @@ impl Exec for Lite<'_> {
         std::future::ready(self.rows(q))
     }
 
-    fn put_aside(&mut self, bytes: &[u8], sha256: Option<&str>) -> Result<Option<Aside>> {
-        if let Some(at) = sha256.and_then(|h| self.ahead.get(h)) {
-            return Ok(Some(*at));
-        }
-        let mut w = self.segments.lock();
-        let at = match sha256 {
-            Some(hash) => w.append_file(hash, bytes)?,
-            None => w.append(bytes)?,
-        };
-        self.appended = true;
-        Ok(Some(at))
+    fn put_aside(&mut self, bytes: &[u8]) -> Result<Option<Aside>> {
+        self.segments.append(bytes).map(Some)
     }
 }
 
@@ -295,7 +264,7 @@ mod tests {
         let path = dir.join("lite.db");
         let writer = LiteWriter::open(path.to_str().unwrap()).unwrap();
         let row = writer
-            .transaction(HashMap::new(), |l| {
+            .transaction(|l| {
                 now(async {
                     query("CREATE TABLE t (a INTEGER, b TEXT, c INTEGER)")
                         .execute(l)
@@ -323,13 +292,11 @@ mod tests {
         let dir = crate::testing::temp_dir();
         let writer = LiteWriter::open(dir.join("lite.db").to_str().unwrap()).unwrap();
         writer
-            .transaction(HashMap::new(), |l| {
-                now(async { query("CREATE TABLE t (a INTEGER)").execute(l).await })
-            })
+            .transaction(|l| now(async { query("CREATE TABLE t (a INTEGER)").execute(l).await }))
             .await
             .unwrap();
         let failed = writer
-            .transaction(HashMap::new(), |l| {
+            .transaction(|l| {
                 now(async {
                     query("INSERT INTO t (a) VALUES (1)").execute(l).await?;
                     query("INSERT INTO missing (a) VALUES (1)").execute(l).await
@@ -338,7 +305,7 @@ mod tests {
             .await;
         assert!(matches!(failed, Err(StoreError::Lite(_))), "{failed:?}");
         let n = writer
-            .transaction(HashMap::new(), |l| {
+            .transaction(|l| {
                 now(async {
                     query("SELECT COUNT(*) AS n FROM t")
                         .fetch_one(l)
@@ -358,7 +325,7 @@ mod tests {
         let dir = crate::testing::temp_dir();
         let writer = LiteWriter::open(dir.join("lite.db").to_str().unwrap()).unwrap();
         let second = writer
-            .transaction(HashMap::new(), |l| {
+            .transaction(|l| {
                 now(async {
                     query("CREATE TABLE t (a INTEGER UNIQUE)")
                         .execute(l)

@@ -11,18 +11,13 @@
 //! them, so a torn tail never breaks anything.
 
 use crate::{Result, StoreError};
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A new segment is started past this size, so no file grows without end.
 const SEGMENT_BYTES: u64 = 1 << 30;
-
-/// How many content hashes of recent files are kept (some 100 bytes each).
-const RECENT_FILES: usize = 65_536;
 
 /// Where some bytes are: a segment's number and an offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,85 +35,20 @@ fn segment_path(dir: &Path, n: i64) -> PathBuf {
     dir.join(format!("seg-{n:06}"))
 }
 
-/// The segment files of a store, shared by the sessions that write ahead
-/// and the SQLite writer's thread.
-pub(crate) type Segments = Arc<SegmentFiles>;
-
-pub(crate) struct SegmentFiles {
-    writer: Mutex<SegmentWriter>,
-    sync: Mutex<SyncState>,
-    synced: Condvar,
-}
-
-/// Group flushing: many sessions wait on one flush instead of each making
-/// their own, a millisecond of the disk's time apiece.
-#[derive(Default)]
-struct SyncState {
-    /// Appends up to this count are durable.
-    durable: u64,
-    flushing: bool,
-}
-
-impl SegmentFiles {
-    pub fn open(dir: &Path) -> Result<SegmentFiles> {
-        Ok(SegmentFiles {
-            writer: Mutex::new(SegmentWriter::open(dir)?),
-            sync: Mutex::new(SyncState::default()),
-            synced: Condvar::new(),
-        })
-    }
-
-    /// The writer, to append. A failed append leaves it consistent (see
-    /// `torn`): a panic elsewhere while it was held does not make it unusable.
-    pub fn lock(&self) -> MutexGuard<'_, SegmentWriter> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Returns once the first `appends` appends are durable: the caller
-    /// flushes for everyone appended so far, or waits for a flush under way
-    /// and flushes after it only if that did not cover it. Blocks.
-    pub fn sync(&self, appends: u64) -> Result<()> {
-        let lock = || self.sync.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut st = lock();
-        while st.durable < appends && st.flushing {
-            st = self.synced.wait(st).unwrap_or_else(PoisonError::into_inner);
-        }
-        if st.durable >= appends {
-            return Ok(());
-        }
-        st.flushing = true;
-        drop(st);
-        let (file, covered) = {
-            let w = self.lock();
-            (w.current(), w.appends)
-        };
-        let flushed = file.sync_data();
-        let mut st = lock();
-        st.flushing = false;
-        if flushed.is_ok() {
-            st.durable = st.durable.max(covered);
-        }
-        self.synced.notify_all();
-        Ok(flushed?)
-    }
-}
-
+/// The writer's end: it alone appends, on the SQLite writer's thread.
 pub(crate) struct SegmentWriter {
     dir: PathBuf,
     number: i64,
-    file: Arc<File>,
+    file: File,
     len: u64,
     /// Written since the last flush.
     dirty: bool,
+    /// A segment created since the last flush: its folder entry is flushed too.
+    created: bool,
     /// A write failed part way: how much landed is unknown, so the next
     /// append starts a new segment.
     torn: bool,
     limit: u64,
-    /// Appends so far (see [`SegmentFiles::sync`]).
-    pub appends: u64,
-    /// Files appended lately, by content hash. Two messages of a burst may
-    /// carry the same file before either is committed: it is written once.
-    recent: HashMap<String, Aside>,
 }
 
 impl SegmentWriter {
@@ -137,57 +67,42 @@ impl SegmentWriter {
             }
         }
         let number = newest.max(1);
-        let file = open_segment(dir, number)?;
+        let (file, created) = open_segment(dir, number)?;
         let len = file.metadata()?.len();
         Ok(SegmentWriter {
             dir: dir.to_path_buf(),
             number,
-            file: Arc::new(file),
+            file,
             len,
             dirty: false,
+            created,
             torn: false,
             limit: SEGMENT_BYTES,
-            recent: HashMap::new(),
-            appends: 0,
         })
     }
 
-    /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns, or
-    /// a [`SegmentFiles::sync`] of the appends counted after it.
+    /// Appends `bytes`; durable once [`SegmentWriter::flush`] returns.
     pub fn append(&mut self, bytes: &[u8]) -> Result<Aside> {
         if self.torn || (self.len > 0 && self.len + bytes.len() as u64 > self.limit) {
             // The full segment's bytes are flushed before it is left.
             self.flush()?;
-            self.file = Arc::new(open_segment(&self.dir, self.number + 1)?);
+            let (file, created) = open_segment(&self.dir, self.number + 1)?;
             self.number += 1;
+            self.file = file;
             self.len = 0;
+            self.created = created;
             self.torn = false;
-            self.recent.clear();
         }
         let at = Aside {
             segment: self.number,
             offset: self.len as i64,
         };
         self.dirty = true;
-        if let Err(e) = (&*self.file).write_all(bytes) {
+        if let Err(e) = self.file.write_all(bytes) {
             self.torn = true;
             return Err(e.into());
         }
         self.len += bytes.len() as u64;
-        self.appends += 1;
-        Ok(at)
-    }
-
-    /// Appends a file unless it was appended lately; where it is.
-    pub fn append_file(&mut self, hash: &str, bytes: &[u8]) -> Result<Aside> {
-        if let Some(at) = self.recent.get(hash) {
-            return Ok(*at);
-        }
-        let at = self.append(bytes)?;
-        if self.recent.len() >= RECENT_FILES {
-            self.recent.clear();
-        }
-        self.recent.insert(hash.to_string(), at);
         Ok(at)
     }
 
@@ -197,27 +112,19 @@ impl SegmentWriter {
             self.file.sync_data()?;
             self.dirty = false;
         }
+        if self.created {
+            File::open(&self.dir)?.sync_all()?;
+            self.created = false;
+        }
         Ok(())
-    }
-
-    /// The segment being appended to: syncing it makes what was appended
-    /// so far durable (earlier segments were flushed when they were left),
-    /// without holding up other writers meanwhile.
-    fn current(&self) -> Arc<File> {
-        self.file.clone()
     }
 }
 
-/// Opens segment `n` for appending. A new one's folder entry is flushed at
-/// once: bytes in a file the folder may forget are not durable.
-fn open_segment(dir: &Path, n: i64) -> Result<File> {
+fn open_segment(dir: &Path, n: i64) -> Result<(File, bool)> {
     let path = segment_path(dir, n);
     let created = !path.exists();
     let file = OpenOptions::new().create(true).append(true).open(path)?;
-    if created {
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(file)
+    Ok((file, created))
 }
 
 /// Reads `len` bytes put aside at `at` in `dir`.
@@ -294,49 +201,6 @@ mod tests {
         drop(w);
         let w = SegmentWriter::open(&dir).unwrap();
         assert_eq!((w.number, w.len), (3, 25), "reopens the newest segment");
-    }
-
-    #[test]
-    fn a_file_appended_lately_is_not_appended_again() {
-        let dir = crate::testing::temp_dir().join("blobs");
-        let mut w = SegmentWriter::open(&dir).unwrap();
-        let a = w.append_file("h1", b"photo").unwrap();
-        let b = w.append_file("h1", b"photo").unwrap();
-        let c = w.append_file("h2", b"scan").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(c.offset, 5);
-    }
-
-    /// Sessions append and wait for their bytes to be durable at once: every
-    /// one returns, and every byte reads back where it was said to be.
-    #[test]
-    fn concurrent_appends_share_flushes() {
-        let dir = crate::testing::temp_dir().join("blobs");
-        let files = Arc::new(SegmentFiles::open(&dir).unwrap());
-        let threads: Vec<_> = (0..8u8)
-            .map(|t| {
-                let files = files.clone();
-                std::thread::spawn(move || {
-                    let mut written = Vec::new();
-                    for n in 0..50u8 {
-                        let bytes = vec![t ^ n; 1000 + usize::from(n)];
-                        let (at, appends) = {
-                            let mut w = files.lock();
-                            (w.append(&bytes).unwrap(), w.appends)
-                        };
-                        files.sync(appends).unwrap();
-                        written.push((at, bytes));
-                    }
-                    written
-                })
-            })
-            .collect();
-        for t in threads {
-            for (at, bytes) in t.join().unwrap() {
-                assert_eq!(read(&dir, at, bytes.len() as i64).unwrap(), bytes);
-            }
-        }
-        assert_eq!(files.lock().appends, 400);
     }
 
     #[test]
