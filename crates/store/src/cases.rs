@@ -283,7 +283,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .await?
     .int("id")?;
     for a in attachments {
-        let sha = hex(&Sha256::digest(&a.data));
+        let sha = content_hash(&a.data);
         // Content-addressed: the same file attached twice is stored once.
         let known = query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
             .bind(actor.tenant_id.0)
@@ -292,7 +292,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
             .await?
             .is_some();
         if !known {
-            let aside = conn.put_aside(&a.data)?;
+            let aside = conn.put_aside(&a.data, Some(&sha))?;
             let data: &[u8] = if aside.is_some() { &[] } else { &a.data };
             query(
                 "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset) \
@@ -326,6 +326,11 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     ]);
     case_event(conn, actor, case_id, "interaction", &d, at).await?;
     Ok(InteractionId(id))
+}
+
+/// The key a file is stored under: the same bytes are stored once.
+pub(crate) fn content_hash(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -136,9 +136,21 @@ pub(crate) trait Exec: Send {
     fn fetch_all(&mut self, q: &Query<'_>) -> impl Future<Output = Result<Vec<Self::Row>>> + Send;
 
     /// Stores large bytes outside the row when this connection can, durably
-    /// by the commit; `None`: they go in the row.
-    fn put_aside(&mut self, _bytes: &[u8]) -> Result<Option<Aside>> {
+    /// by the commit; `None`: they go in the row. A file (with its content
+    /// hash) put aside before in the same transaction is not put aside again.
+    fn put_aside(&mut self, _bytes: &[u8], _hash: Option<&str>) -> Result<Option<Aside>> {
         Ok(None)
+    }
+
+    /// Whether [`Exec::put_aside`] keeps bytes outside the rows.
+    fn puts_aside(&self) -> bool {
+        false
+    }
+
+    /// Starts flushing what was put aside so far, while statements go on;
+    /// the commit waits for it.
+    fn flush_aside(&mut self) -> Result<()> {
+        Ok(())
     }
 }
 

@@ -8,9 +8,10 @@
 
 use crate::db::RowExt;
 use crate::exec::{Exec, Query, Val};
-use crate::segments::{Aside, SegmentWriter};
+use crate::segments::{Aside, Flusher, Flushing, SegmentWriter};
 use crate::{Result, StoreError};
 use rusqlite::types::{Value, ValueRef};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
@@ -18,7 +19,7 @@ use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce(&mut rusqlite::Connection, &mut SegmentWriter) + Send>;
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection, &mut SegmentWriter, &Flusher) + Send>;
 
 pub(crate) struct LiteWriter {
     jobs: mpsc::Sender<Job>,
@@ -35,6 +36,7 @@ impl LiteWriter {
     pub fn open(path: &str) -> Result<LiteWriter> {
         let blobs = crate::segments::folder_of(path);
         let mut segments = SegmentWriter::open(&blobs)?;
+        let flusher = Flusher::start()?;
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
@@ -48,7 +50,7 @@ impl LiteWriter {
             .spawn(move || {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn, &mut segments);
+                    job(&mut conn, &mut segments, &flusher);
                 }
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the SQLite writer: {e}")))?;
@@ -68,8 +70,15 @@ impl LiteWriter {
         f: impl FnOnce(&mut Lite<'_>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn, segments| {
-            let _ = tx.send(in_transaction(conn, segments, f));
+        let job: Job = Box::new(move |conn, segments, flusher| {
+            let mut lite = Lite {
+                conn,
+                segments,
+                flusher,
+                files: HashMap::new(),
+                flushing: None,
+            };
+            let _ = tx.send(in_transaction(&mut lite, f));
         });
         self.jobs
             .send(job)
@@ -79,26 +88,26 @@ impl LiteWriter {
     }
 }
 
-fn in_transaction<T>(
-    conn: &mut rusqlite::Connection,
-    segments: &mut SegmentWriter,
-    f: impl FnOnce(&mut Lite<'_>) -> Result<T>,
-) -> Result<T> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let out = f(&mut Lite { conn, segments }).and_then(|v| {
-        segments.flush()?;
+fn in_transaction<T>(lite: &mut Lite<'_>, f: impl FnOnce(&mut Lite<'_>) -> Result<T>) -> Result<T> {
+    lite.conn.execute_batch("BEGIN IMMEDIATE")?;
+    let out = f(lite).and_then(|v| {
+        if let Some(flushing) = lite.flushing.take() {
+            flushing.wait()?;
+        }
+        // What was put aside since the flush began (or without one).
+        lite.segments.flush()?;
         Ok(v)
     });
     match out {
-        Ok(v) => match conn.execute_batch("COMMIT") {
+        Ok(v) => match lite.conn.execute_batch("COMMIT") {
             Ok(()) => Ok(v),
             Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = lite.conn.execute_batch("ROLLBACK");
                 Err(e.into())
             }
         },
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = lite.conn.execute_batch("ROLLBACK");
             Err(e)
         }
     }
@@ -120,6 +129,11 @@ pub(crate) fn now<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 pub(crate) struct Lite<'c> {
     conn: &'c mut rusqlite::Connection,
     segments: &'c mut SegmentWriter,
+    flusher: &'c Flusher,
+    /// Files put aside in this transaction, by content hash.
+    files: HashMap<String, Aside>,
+    /// The flush begun by [`Exec::flush_aside`], to wait for before the commit.
+    flushing: Option<Flushing>,
 }
 
 /// A row read on the writer's connection.
@@ -193,8 +207,26 @@ impl Exec for Lite<'_> {
         std::future::ready(self.rows(q))
     }
 
-    fn put_aside(&mut self, bytes: &[u8]) -> Result<Option<Aside>> {
-        self.segments.append(bytes).map(Some)
+    fn put_aside(&mut self, bytes: &[u8], hash: Option<&str>) -> Result<Option<Aside>> {
+        if let Some(at) = hash.and_then(|h| self.files.get(h)) {
+            return Ok(Some(*at));
+        }
+        let at = self.segments.append(bytes)?;
+        if let Some(h) = hash {
+            self.files.insert(h.to_string(), at);
+        }
+        Ok(Some(at))
+    }
+
+    fn puts_aside(&self) -> bool {
+        true
+    }
+
+    fn flush_aside(&mut self) -> Result<()> {
+        if self.flushing.is_none() {
+            self.flushing = self.segments.flush_in_background(self.flusher)?;
+        }
+        Ok(())
     }
 }
 

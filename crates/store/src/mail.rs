@@ -5,14 +5,15 @@
 //! every tenant, and each row carries the tenant it was addressed to.
 
 use crate::cases::{
-    case_status, insert_case, insert_interaction, insert_interaction_with, insert_link, set_status,
-    touch,
+    case_status, content_hash, insert_case, insert_interaction, insert_interaction_with,
+    insert_link, set_status, touch,
 };
 use crate::customers::insert_customer;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{audit, data};
 use crate::exec::{Exec, query, savepoint};
 use crate::lite::now;
+use crate::segments::Aside;
 use crate::{Result, StoreError};
 use domain::case::{
     CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
@@ -277,7 +278,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for m in batch {
-            ids.push(insert_spooled(&mut tx, m).await?);
+            ids.push(insert_spooled(&mut tx, m, None).await?);
         }
         tx.commit().await?;
         Ok(ids)
@@ -425,9 +426,19 @@ async fn spool_and_file_on<E: Exec>(
     batch: &[(SpoolInput, Option<InboundMail>)],
     at: Timestamp,
 ) -> Result<Vec<(i64, Option<Result<Filed>>)>> {
-    let mut out = Vec::with_capacity(batch.len());
+    // Sources and new files first: the disk flushes them while the
+    // statements run.
+    let mut raws = Vec::with_capacity(batch.len());
     for (m, mail) in batch {
-        let id = insert_spooled(e, m).await?;
+        raws.push(e.put_aside(&m.raw, None)?);
+        if let Some(mail) = mail {
+            put_files_aside(e, m.tenant_id, &mail.attachments).await?;
+        }
+    }
+    e.flush_aside()?;
+    let mut out = Vec::with_capacity(batch.len());
+    for ((m, mail), raw) in batch.iter().zip(raws) {
+        let id = insert_spooled(e, m, raw).await?;
         let Some(mail) = mail else {
             out.push((id, None));
             continue;
@@ -452,6 +463,10 @@ async fn file_on<E: Exec>(
     batch: &[(SpooledMail, InboundMail)],
     at: Timestamp,
 ) -> Result<Vec<Result<Filed>>> {
+    for (spooled, mail) in batch {
+        put_files_aside(e, spooled.tenant_id, &mail.attachments).await?;
+    }
+    e.flush_aside()?;
     let mut out = Vec::with_capacity(batch.len());
     for (spooled, mail) in batch {
         out.push(savepoint(e, async |e| file_one(e, spooled, mail, at).await).await?);
@@ -459,8 +474,37 @@ async fn file_on<E: Exec>(
     Ok(out)
 }
 
-pub(crate) async fn insert_spooled<E: Exec>(tx: &mut E, m: &SpoolInput) -> Result<i64> {
-    let aside = tx.put_aside(&m.raw)?;
+/// Puts aside a tenant's files it does not store yet (see [`Exec::put_aside`]);
+/// filing then refers to them.
+async fn put_files_aside<E: Exec>(
+    e: &mut E,
+    tenant: TenantId,
+    files: &[AttachmentInput],
+) -> Result<()> {
+    if !e.puts_aside() {
+        return Ok(());
+    }
+    for f in files {
+        let hash = content_hash(&f.data);
+        let stored = query("SELECT 1 AS stored FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
+            .bind(tenant.0)
+            .bind(&hash)
+            .fetch_optional(e)
+            .await?;
+        if stored.is_none() {
+            e.put_aside(&f.data, Some(&hash))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a message to the spool; `aside`: where its source was put aside
+/// (else it goes in the row).
+pub(crate) async fn insert_spooled<E: Exec>(
+    tx: &mut E,
+    m: &SpoolInput,
+    aside: Option<Aside>,
+) -> Result<i64> {
     let raw: &[u8] = if aside.is_some() { &[] } else { &m.raw };
     query(
         "INSERT INTO mail_inbound (tenant_id, address_id, source, envelope_from, received_at, size, raw, \

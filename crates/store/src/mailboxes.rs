@@ -413,7 +413,7 @@ impl Store {
                 raw: raw.to_vec(),
                 received_at: at,
             };
-            let spool_id = insert_spooled(&mut tx, &spooled).await?;
+            let spool_id = insert_spooled(&mut tx, &spooled, None).await?;
             sqlx::query(
                 "UPDATE mailbox_messages SET spool_id = $1 WHERE mailbox_id = $2 AND uidvalidity = $3 AND uid = $4",
             )

@@ -15,6 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 
 /// A new segment is started past this size, so no file grows without end.
 const SEGMENT_BYTES: u64 = 1 << 30;
@@ -39,7 +40,7 @@ fn segment_path(dir: &Path, n: i64) -> PathBuf {
 pub(crate) struct SegmentWriter {
     dir: PathBuf,
     number: i64,
-    file: File,
+    file: Arc<File>,
     len: u64,
     /// Written since the last flush.
     dirty: bool,
@@ -98,12 +99,31 @@ impl SegmentWriter {
             offset: self.len as i64,
         };
         self.dirty = true;
-        if let Err(e) = self.file.write_all(bytes) {
+        if let Err(e) = (&*self.file).write_all(bytes) {
             self.torn = true;
             return Err(e.into());
         }
         self.len += bytes.len() as u64;
         Ok(at)
+    }
+
+    /// Starts making everything appended so far durable on `flusher`'s
+    /// thread, so that the caller can go on meanwhile; see [`Flushing::wait`].
+    pub fn flush_in_background(&mut self, flusher: &Flusher) -> Result<Option<Flushing>> {
+        if self.created {
+            File::open(&self.dir)?.sync_all()?;
+            self.created = false;
+        }
+        if !self.dirty {
+            return Ok(None);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        flusher
+            .0
+            .send((self.file.clone(), tx))
+            .map_err(|_| StoreError::Internal("the segment flusher stopped".into()))?;
+        self.dirty = false;
+        Ok(Some(Flushing(rx)))
     }
 
     /// Makes everything appended so far durable.
@@ -120,11 +140,44 @@ impl SegmentWriter {
     }
 }
 
-fn open_segment(dir: &Path, n: i64) -> Result<(File, bool)> {
+fn open_segment(dir: &Path, n: i64) -> Result<(Arc<File>, bool)> {
     let path = segment_path(dir, n);
     let created = !path.exists();
     let file = OpenOptions::new().create(true).append(true).open(path)?;
-    Ok((file, created))
+    Ok((Arc::new(file), created))
+}
+
+type FlushJob = (Arc<File>, mpsc::SyncSender<std::io::Result<()>>);
+
+/// A thread that flushes segment files to disk while their writer goes on.
+pub(crate) struct Flusher(mpsc::Sender<FlushJob>);
+
+impl Flusher {
+    pub fn start() -> Result<Flusher> {
+        let (tx, rx) = mpsc::channel::<FlushJob>();
+        std::thread::Builder::new()
+            .name("segment-flusher".into())
+            .spawn(move || {
+                while let Ok((file, done)) = rx.recv() {
+                    let _ = done.send(file.sync_data());
+                }
+            })
+            .map_err(|e| StoreError::Internal(format!("cannot start the segment flusher: {e}")))?;
+        Ok(Flusher(tx))
+    }
+}
+
+/// A flush under way.
+pub(crate) struct Flushing(mpsc::Receiver<std::io::Result<()>>);
+
+impl Flushing {
+    /// Returns once the bytes are durable.
+    pub fn wait(self) -> Result<()> {
+        self.0
+            .recv()
+            .map_err(|_| StoreError::Internal("the segment flusher stopped".into()))??;
+        Ok(())
+    }
 }
 
 /// Reads `len` bytes put aside at `at` in `dir`.
@@ -201,6 +254,22 @@ mod tests {
         drop(w);
         let w = SegmentWriter::open(&dir).unwrap();
         assert_eq!((w.number, w.len), (3, 25), "reopens the newest segment");
+    }
+
+    #[test]
+    fn a_background_flush_is_waited_for_once_per_append() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let flusher = Flusher::start().unwrap();
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let a = w.append(b"source").unwrap();
+        let flushing = w.flush_in_background(&flusher).unwrap();
+        assert!(flushing.is_some(), "something to flush");
+        assert!(
+            w.flush_in_background(&flusher).unwrap().is_none(),
+            "nothing new"
+        );
+        flushing.unwrap().wait().unwrap();
+        assert_eq!(read(&dir, a, 6).unwrap(), b"source");
     }
 
     #[test]
