@@ -284,13 +284,16 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .int("id")?;
     for a in attachments {
         let sha = content_hash(&a.data);
-        // Content-addressed: the same file attached twice is stored once.
-        let known = query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
-            .bind(actor.tenant_id.0)
-            .bind(&sha)
-            .fetch_optional(conn)
-            .await?
-            .is_some();
+        // Content-addressed: the same file attached twice is stored once. In
+        // the rows the conflict clause sees to it; bytes put aside are looked
+        // for first, so that they are not put aside twice.
+        let known = conn.puts_aside()
+            && query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
+                .bind(actor.tenant_id.0)
+                .bind(&sha)
+                .fetch_optional(conn)
+                .await?
+                .is_some();
         if !known {
             let aside = conn.put_aside(&a.data, Some(&sha))?;
             let data: &[u8] = if aside.is_some() { &[] } else { &a.data };
