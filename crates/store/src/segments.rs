@@ -121,7 +121,7 @@ impl SegmentWriter {
         flusher
             .0
             .send((self.file.clone(), tx))
-            .map_err(|_| StoreError::Internal("the segment flusher stopped".into()))?;
+            .map_err(|_| flusher_stopped())?;
         self.dirty = false;
         Ok(Some(Flushing(rx)))
     }
@@ -167,15 +167,17 @@ impl Flusher {
     }
 }
 
+fn flusher_stopped() -> StoreError {
+    StoreError::Internal("the segment flusher stopped".into())
+}
+
 /// A flush under way.
 pub(crate) struct Flushing(mpsc::Receiver<std::io::Result<()>>);
 
 impl Flushing {
     /// Returns once the bytes are durable.
     pub fn wait(self) -> Result<()> {
-        self.0
-            .recv()
-            .map_err(|_| StoreError::Internal("the segment flusher stopped".into()))??;
+        self.0.recv().map_err(|_| flusher_stopped())??;
         Ok(())
     }
 }
