@@ -102,7 +102,7 @@ impl OutgoingMail {
         if mixed {
             for a in &self.attachments {
                 m.push_str(&format!("--{boundary}m\r\n"));
-                part(&mut m, &a.content_type, Some(&a.filename), &a.data);
+                part(&mut m, &a.content_type, Some(&a.filename), a.data());
             }
             m.push_str(&format!("--{boundary}m--\r\n"));
         }
@@ -212,11 +212,11 @@ mod tests {
             auto_reply: true,
             text: "您好".into(),
             html: Some("<p>您好</p>".into()),
-            attachments: vec![AttachmentInput {
-                filename: "发票 scan.pdf".into(),
-                content_type: "application/pdf".into(),
-                data: vec![0; 200],
-            }],
+            attachments: vec![AttachmentInput::new(
+                "发票 scan.pdf".into(),
+                "application/pdf".into(),
+                vec![0; 200],
+            )],
         };
         let raw = String::from_utf8(mail.compose()).unwrap();
         assert!(raw.is_ascii());

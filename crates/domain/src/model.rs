@@ -10,6 +10,7 @@ use crate::role::Role;
 use crate::task::TaskStatus;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
@@ -242,11 +243,36 @@ pub struct Attachment {
     pub size: i64,
 }
 
+/// A file to attach, with the key it is stored under: the SHA-256 of its
+/// bytes. The key is computed once, where the file arrives, so that the
+/// store's one writer does not spend its time hashing.
 #[derive(Debug, Clone)]
 pub struct AttachmentInput {
     pub filename: String,
     pub content_type: String,
-    pub data: Vec<u8>,
+    data: Vec<u8>,
+    sha256: String,
+}
+
+impl AttachmentInput {
+    pub fn new(filename: String, content_type: String, data: Vec<u8>) -> Self {
+        let sha256 = format!("{:x}", Sha256::digest(&data));
+        AttachmentInput {
+            filename,
+            content_type,
+            data,
+            sha256,
+        }
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The SHA-256 of the bytes, in lower-case hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

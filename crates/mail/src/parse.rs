@@ -45,11 +45,11 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
         .unwrap_or_default();
     if let Some(html) = m.html_part(0).filter(|p| p.is_text_html()) {
         let html = clean(html.text_contents().unwrap_or_default());
-        mail.attachments.push(AttachmentInput {
-            filename: "message.html".into(),
-            content_type: "text/html; charset=utf-8".into(),
-            data: html.into_bytes(),
-        });
+        mail.attachments.push(AttachmentInput::new(
+            "message.html".into(),
+            "text/html; charset=utf-8".into(),
+            html.into_bytes(),
+        ));
     }
     let mut files = Vec::new();
     for (i, &id) in m.attachments.iter().enumerate() {
@@ -78,11 +78,8 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
     // the parsed message, not copied (they may be megabytes).
     for (id, filename, content_type) in files {
         let body = std::mem::take(&mut m.parts[id].body);
-        mail.attachments.push(AttachmentInput {
-            filename,
-            content_type,
-            data: contents(body),
-        });
+        mail.attachments
+            .push(AttachmentInput::new(filename, content_type, contents(body)));
     }
     mail
 }
@@ -135,11 +132,11 @@ fn unparsed(raw: &[u8]) -> InboundMail {
                 .take(MAX_TEXT_CHARS)
                 .collect::<String>(),
         ),
-        attachments: vec![AttachmentInput {
-            filename: "message.eml".into(),
-            content_type: "message/rfc822".into(),
-            data: raw.to_vec(),
-        }],
+        attachments: vec![AttachmentInput::new(
+            "message.eml".into(),
+            "message/rfc822".into(),
+            raw.to_vec(),
+        )],
         ..InboundMail::default()
     }
 }

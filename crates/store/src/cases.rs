@@ -13,7 +13,6 @@ use domain::ids::*;
 use domain::model::*;
 use jiff::Timestamp;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, HashMap};
 
@@ -283,27 +282,27 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .await?
     .int("id")?;
     for a in attachments {
-        let sha = content_hash(&a.data);
+        let sha = a.sha256();
         // Content-addressed: the same file attached twice is stored once. In
         // the rows the conflict clause sees to it; bytes put aside are looked
         // for first, so that they are not put aside twice.
         let known = conn.puts_aside()
             && query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
                 .bind(actor.tenant_id.0)
-                .bind(&sha)
+                .bind(sha)
                 .fetch_optional(conn)
                 .await?
                 .is_some();
         if !known {
-            let aside = conn.put_aside(&a.data, Some(&sha))?;
-            let data: &[u8] = if aside.is_some() { &[] } else { &a.data };
+            let aside = conn.put_aside(a.data(), Some(sha))?;
+            let data: &[u8] = if aside.is_some() { &[] } else { a.data() };
             query(
                 "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, sha256) DO NOTHING",
             )
             .bind(actor.tenant_id.0)
-            .bind(&sha)
-            .bind(a.data.len() as i64)
+            .bind(sha)
+            .bind(a.data().len() as i64)
             .bind(data)
             .bind(aside.map(|x| x.segment))
             .bind(aside.map(|x| x.offset))
@@ -315,10 +314,10 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
         )
         .bind(actor.tenant_id.0)
         .bind(id)
-        .bind(&sha)
+        .bind(sha)
         .bind(&a.filename)
         .bind(&a.content_type)
-        .bind(a.data.len() as i64)
+        .bind(a.data().len() as i64)
         .execute(conn)
         .await?;
     }
@@ -329,15 +328,6 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     ]);
     case_event(conn, actor, case_id, "interaction", &d, at).await?;
     Ok(InteractionId(id))
-}
-
-/// The key a file is stored under: the same bytes are stored once.
-pub(crate) fn content_hash(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store {

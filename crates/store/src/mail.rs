@@ -5,8 +5,8 @@
 //! every tenant, and each row carries the tenant it was addressed to.
 
 use crate::cases::{
-    case_status, content_hash, insert_case, insert_interaction, insert_interaction_with,
-    insert_link, set_status, touch,
+    case_status, insert_case, insert_interaction, insert_interaction_with, insert_link, set_status,
+    touch,
 };
 use crate::customers::insert_customer;
 use crate::db::{RowExt, Store, ms, vocab};
@@ -485,14 +485,13 @@ async fn put_files_aside<E: Exec>(
         return Ok(());
     }
     for f in files {
-        let hash = content_hash(&f.data);
         let stored = query("SELECT 1 AS stored FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
             .bind(tenant.0)
-            .bind(&hash)
+            .bind(f.sha256())
             .fetch_optional(e)
             .await?;
         if stored.is_none() {
-            e.put_aside(&f.data, Some(&hash))?;
+            e.put_aside(f.data(), Some(f.sha256()))?;
         }
     }
     Ok(())
@@ -971,11 +970,11 @@ mod tests {
             cc: Vec::new(),
             subject: format!("photo {n}"),
             text: format!("see the photo {n}"),
-            attachments: vec![AttachmentInput {
-                filename: "photo.jpg".into(),
-                content_type: "image/jpeg".into(),
-                data: photo.to_vec(),
-            }],
+            attachments: vec![AttachmentInput::new(
+                "photo.jpg".into(),
+                "image/jpeg".into(),
+                photo.to_vec(),
+            )],
             noise: None,
         };
         let input = SpoolInput {
@@ -1104,7 +1103,11 @@ mod tests {
 
             // The filing worker's files go aside too.
             let (_, mut mail, _) = message(2, b"");
-            mail.attachments[0].data = b"a scanned invoice".to_vec();
+            mail.attachments[0] = AttachmentInput::new(
+                "photo.jpg".into(),
+                "image/jpeg".into(),
+                b"a scanned invoice".to_vec(),
+            );
             let batch: Arc<[_]> = pending
                 .into_iter()
                 .take(1)

@@ -375,14 +375,13 @@ pub fn attachments(list: &[AttachmentBody], e: &mut Errors) -> Vec<AttachmentInp
             let data = base64::engine::general_purpose::STANDARD
                 .decode(a.data.trim())
                 .map_err(|_| FieldError::new(format!("attachments[{i}].data"), "must be base64"));
-            Some(AttachmentInput {
+            Some(AttachmentInput::new(
                 filename,
-                content_type: a
-                    .content_type
+                a.content_type
                     .clone()
                     .unwrap_or_else(|| "application/octet-stream".into()),
-                data: e.take(data)?,
-            })
+                e.take(data)?,
+            ))
         })
         .collect()
 }

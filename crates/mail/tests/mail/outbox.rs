@@ -246,11 +246,11 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
                     cc: vec![EmailAddress::parse("boss@example.cn").unwrap()],
                     bcc: vec![EmailAddress::parse("archive@auto.example").unwrap()],
                     body: "您好，发票已重开，请查收附件。".into(),
-                    attachments: vec![AttachmentInput {
-                        filename: "发票.pdf".into(),
-                        content_type: "application/pdf".into(),
-                        data: b"%PDF-1.4 invoice".to_vec(),
-                    }],
+                    attachments: vec![AttachmentInput::new(
+                        "发票.pdf".into(),
+                        "application/pdf".into(),
+                        b"%PDF-1.4 invoice".to_vec(),
+                    )],
                     then: Some(domain::case::CaseAction::WaitForCustomer),
                     ..ReplyInput::default()
                 },
@@ -283,7 +283,7 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
             reply
                 .attachments
                 .iter()
-                .any(|a| a.filename == "发票.pdf" && a.data == b"%PDF-1.4 invoice")
+                .any(|a| a.filename == "发票.pdf" && a.data() == b"%PDF-1.4 invoice")
         );
         let case = env.store.case(env.tenant, case_id).await.unwrap();
         assert_eq!(case.summary.status, CaseStatus::PendingCustomer);

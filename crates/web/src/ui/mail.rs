@@ -95,11 +95,7 @@ pub async fn reply(
                 }
             };
             if !filename.is_empty() && !data.is_empty() {
-                files.push(AttachmentInput {
-                    filename,
-                    content_type,
-                    data: data.to_vec(),
-                });
+                files.push(AttachmentInput::new(filename, content_type, data.to_vec()));
             }
             continue;
         }

@@ -505,11 +505,11 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
             started_at: Timestamp::now(),
             ended_at: None,
             body: "fax".into(),
-            attachments: vec![AttachmentInput {
-                filename: "f.txt".into(),
-                content_type: "text/plain".into(),
-                data: b"matrix".to_vec(),
-            }],
+            attachments: vec![AttachmentInput::new(
+                "f.txt".into(),
+                "text/plain".into(),
+                b"matrix".to_vec(),
+            )],
         };
         app.store
             .add_interaction(actor, case, &file, Timestamp::now())

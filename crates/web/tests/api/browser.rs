@@ -423,11 +423,11 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
         started_at: now,
         ended_at: None,
         body: "您好，请问保养周期是多久？".into(),
-        attachments: vec![domain::model::AttachmentInput {
-            filename: "message.html".into(),
-            content_type: "text/html; charset=utf-8".into(),
-            data: html.as_bytes().to_vec(),
-        }],
+        attachments: vec![domain::model::AttachmentInput::new(
+            "message.html".into(),
+            "text/html; charset=utf-8".into(),
+            html.as_bytes().to_vec(),
+        )],
     };
     let case_id = app
         .store
