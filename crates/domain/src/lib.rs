@@ -1,6 +1,7 @@
 //! Pure types and rules of a customer care center: no IO, no HTTP, no SQL.
 //! Time always comes in as an argument so every rule is deterministic.
 
+pub mod base64_text;
 pub mod case;
 pub mod contact;
 pub mod customer;

@@ -1,5 +1,6 @@
 //! The records every channel writes and every screen reads.
 
+use crate::base64_text;
 use crate::case::{
     CaseNumber, CaseStatus, CaseType, Channel, Direction, InteractionKind, Priority,
 };
@@ -12,6 +13,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tenant {
@@ -252,6 +254,7 @@ pub struct AttachmentInput {
     pub content_type: String,
     data: Vec<u8>,
     sha256: String,
+    in_source: Option<Range<usize>>,
 }
 
 impl AttachmentInput {
@@ -262,7 +265,25 @@ impl AttachmentInput {
             content_type,
             data,
             sha256,
+            in_source: None,
         }
+    }
+
+    /// Notes that the file lies, base64-encoded, at `span` in `source`, the
+    /// message that brought it; a store that keeps that source may refer to
+    /// it there rather than store the bytes again. Noted only when the text
+    /// there is strict base64 of the file's length (see [`base64_text`]).
+    pub fn found_in(mut self, source: &[u8], span: Range<usize>) -> Self {
+        let text = source.get(span.clone());
+        if text.and_then(base64_text::decoded_len) == Some(self.data.len()) {
+            self.in_source = Some(span);
+        }
+        self
+    }
+
+    /// Where the file lies base64-encoded in its message's source.
+    pub fn in_source(&self) -> Option<Range<usize>> {
+        self.in_source.clone()
     }
 
     pub fn data(&self) -> &[u8] {

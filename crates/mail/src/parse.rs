@@ -5,7 +5,7 @@
 use domain::contact::EmailAddress;
 use domain::mail::{InboundMail, Noise};
 use domain::model::AttachmentInput;
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Encoding, Message, MessageParser, MimeHeaders, PartType};
 
 /// A message body longer than this is cut in the case timeline; the whole
 /// message stays in the spool and its HTML part stays attached.
@@ -77,9 +77,20 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
     // Last, as nothing reads the parts any more: the files are moved out of
     // the parsed message, not copied (they may be megabytes).
     for (id, filename, content_type) in files {
-        let body = std::mem::take(&mut m.parts[id].body);
-        mail.attachments
-            .push(AttachmentInput::new(filename, content_type, contents(body)));
+        let part = &mut m.parts[id];
+        let span = part.offset_body as usize..part.offset_end as usize;
+        let base64 = part.encoding == Encoding::Base64
+            && matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_));
+        let file = AttachmentInput::new(
+            filename,
+            content_type,
+            contents(std::mem::take(&mut part.body)),
+        );
+        mail.attachments.push(if base64 {
+            file.found_in(raw, span)
+        } else {
+            file
+        });
     }
     mail
 }
@@ -272,4 +283,69 @@ fn default_name(n: usize, content_type: &str) -> String {
         _ => "bin",
     };
     format!("attachment-{n}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    fn base64_lines(data: &[u8], eol: &str) -> String {
+        let text = STANDARD.encode(data);
+        text.as_bytes()
+            .chunks(76)
+            .map(|l| String::from_utf8_lossy(l).into_owned() + eol)
+            .collect()
+    }
+
+    /// A file kept base64-encoded in the message's source must read back
+    /// as the very bytes the parser decoded; other files are not kept so.
+    #[test]
+    fn files_found_in_the_source_decode_to_themselves() {
+        let photo: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let pdf = b"%PDF-1.4 a scanned invoice".to_vec();
+        let mut cases = Vec::new();
+        for eol in ["\r\n", "\n"] {
+            let (p, d) = (base64_lines(&photo, eol), base64_lines(&pdf, eol));
+            let m = format!(
+                "From: a@example.cn\nSubject: x\nContent-Type: multipart/mixed; boundary=\"o\"\n\n\
+                 --o\nContent-Type: multipart/related; boundary=\"i\"\n\n\
+                 --i\nContent-Type: text/plain\n\nhello\n\
+                 --i\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\
+                 Content-Disposition: inline; filename=a.png\n\n{p}--i--\n\
+                 --o\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\
+                 Content-Disposition: attachment; filename=b.pdf\n\n{d}\n--o\n\
+                 Content-Type: text/plain\nContent-Disposition: attachment; filename=c.txt\n\n\
+                 plain text\n--o\nContent-Type: application/zip\nContent-Transfer-Encoding: base64\n\
+                 Content-Disposition: attachment; filename=d.zip\n\nnot*base64\n--o--\n"
+            )
+            .replace('\n', eol);
+            // a.png and b.pdf; not c.txt (text), nor d.zip (broken).
+            cases.push((m.into_bytes(), 2));
+        }
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+        for (name, expected) in [
+            ("03_gb18030_rfc2231_attachment.eml", 1),
+            ("11_raw8bit_name_inline_image.eml", 3),
+        ] {
+            cases.push((
+                std::fs::read(format!("{fixtures}{name}")).unwrap(),
+                expected,
+            ));
+        }
+        for (raw, expected) in cases {
+            let mail = parse(&raw, "a@example.cn");
+            let mut found = 0;
+            for file in &mail.attachments {
+                let Some(span) = file.in_source() else {
+                    continue;
+                };
+                let decoded = domain::base64_text::decode(&raw[span]);
+                assert_eq!(decoded.as_deref(), Some(file.data()), "{}", file.filename);
+                found += 1;
+            }
+            assert_eq!(found, expected, "{}", String::from_utf8_lossy(&raw));
+        }
+    }
 }

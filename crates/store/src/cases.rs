@@ -297,8 +297,8 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
             let aside = conn.put_aside(a.data(), Some(sha))?;
             let data: &[u8] = if aside.is_some() { &[] } else { a.data() };
             query(
-                "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, sha256) DO NOTHING",
+                "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset, data_base64_len) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, sha256) DO NOTHING",
             )
             .bind(actor.tenant_id.0)
             .bind(sha)
@@ -306,6 +306,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
             .bind(data)
             .bind(aside.map(|x| x.segment))
             .bind(aside.map(|x| x.offset))
+            .bind(aside.and_then(|x| x.base64_len))
             .execute(conn)
             .await?;
         }
@@ -676,7 +677,8 @@ impl Store {
         sha256: &str,
     ) -> Result<(Attachment, Vec<u8>)> {
         let row = sqlx::query(
-            "SELECT a.sha256, a.filename, a.content_type, a.size, b.data, b.data_segment, b.data_offset \
+            "SELECT a.sha256, a.filename, a.content_type, a.size, b.data, b.data_segment, b.data_offset, \
+             b.data_base64_len \
              FROM attachments a JOIN blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.sha256 \
              WHERE a.tenant_id = $1 AND a.sha256 = $2 LIMIT 1",
         )
@@ -686,7 +688,13 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let data = self
-            .stored_bytes(&row, "data", "data_segment", "data_offset")
+            .stored_bytes(
+                &row,
+                "data",
+                "data_segment",
+                "data_offset",
+                Some("data_base64_len"),
+            )
             .await?;
         Ok((
             Attachment {

@@ -173,16 +173,22 @@ impl Store {
     }
 
     /// The bytes of a row's `data` column, or those it put aside in the
-    /// segment files (see `segments`): the row's `size` long.
+    /// segment files (see `segments`), as base64 text where the row has a
+    /// `base64_len`: the row's `size` long.
     pub(crate) async fn stored_bytes(
         &self,
         r: &impl RowExt,
         data: &str,
         segment: &str,
         offset: &str,
+        base64_len: Option<&str>,
     ) -> Result<Vec<u8>> {
         let (Some(segment), Some(offset)) = (r.opt_int(segment)?, r.opt_int(offset)?) else {
             return r.bytes(data);
+        };
+        let base64_len = match base64_len {
+            Some(col) => r.opt_int(col)?,
+            None => None,
         };
         let Some(lite) = &self.lite else {
             return Err(StoreError::Internal(
@@ -190,7 +196,11 @@ impl Store {
             ));
         };
         let (dir, len) = (lite.blobs().to_path_buf(), r.int("size")?);
-        let at = crate::segments::Aside { segment, offset };
+        let at = crate::segments::Aside {
+            segment,
+            offset,
+            base64_len,
+        };
         tokio::task::spawn_blocking(move || crate::segments::read(&dir, at, len))
             .await
             .map_err(|e| StoreError::Internal(format!("reading bytes: {e}")))?

@@ -142,6 +142,11 @@ pub(crate) trait Exec: Send {
         Ok(None)
     }
 
+    /// Notes that the file with content hash `hash` lies at `at`, inside
+    /// bytes put aside in this transaction: [`Exec::put_aside`] then gives
+    /// that place for it rather than write it.
+    fn lies_aside(&mut self, _hash: &str, _at: Aside) {}
+
     /// Whether [`Exec::put_aside`] keeps bytes outside the rows.
     fn puts_aside(&self) -> bool {
         false

@@ -218,6 +218,10 @@ impl Exec for Lite<'_> {
         Ok(Some(at))
     }
 
+    fn lies_aside(&mut self, hash: &str, at: Aside) {
+        self.files.entry(hash.to_string()).or_insert(at);
+    }
+
     fn puts_aside(&self) -> bool {
         true
     }

@@ -324,7 +324,7 @@ impl Store {
                 envelope_from: r.text("envelope_from")?,
                 received_at: r.time("received_at")?,
                 raw: self
-                    .stored_bytes(r, "raw", "raw_segment", "raw_offset")
+                    .stored_bytes(r, "raw", "raw_segment", "raw_offset", None)
                     .await?,
             });
         }
@@ -430,10 +430,11 @@ async fn spool_and_file_on<E: Exec>(
     // statements run.
     let mut raws = Vec::with_capacity(batch.len());
     for (m, mail) in batch {
-        raws.push(e.put_aside(&m.raw, None)?);
+        let raw = e.put_aside(&m.raw, None)?;
         if let Some(mail) = mail {
-            put_files_aside(e, m.tenant_id, &mail.attachments).await?;
+            put_files_aside(e, m.tenant_id, &mail.attachments, raw).await?;
         }
+        raws.push(raw);
     }
     e.flush_aside()?;
     let mut out = Vec::with_capacity(batch.len());
@@ -464,7 +465,7 @@ async fn file_on<E: Exec>(
     at: Timestamp,
 ) -> Result<Vec<Result<Filed>>> {
     for (spooled, mail) in batch {
-        put_files_aside(e, spooled.tenant_id, &mail.attachments).await?;
+        put_files_aside(e, spooled.tenant_id, &mail.attachments, None).await?;
     }
     e.flush_aside()?;
     let mut out = Vec::with_capacity(batch.len());
@@ -475,11 +476,14 @@ async fn file_on<E: Exec>(
 }
 
 /// Puts aside a tenant's files it does not store yet (see [`Exec::put_aside`]);
-/// filing then refers to them.
+/// filing then refers to them. A file its message brought base64-encoded is
+/// not written again: it is referred to where it lies in the message's
+/// source, when that was put aside at `source`.
 async fn put_files_aside<E: Exec>(
     e: &mut E,
     tenant: TenantId,
     files: &[AttachmentInput],
+    source: Option<Aside>,
 ) -> Result<()> {
     if !e.puts_aside() {
         return Ok(());
@@ -490,8 +494,14 @@ async fn put_files_aside<E: Exec>(
             .bind(f.sha256())
             .fetch_optional(e)
             .await?;
-        if stored.is_none() {
-            e.put_aside(f.data(), Some(f.sha256()))?;
+        if stored.is_some() {
+            continue;
+        }
+        match (source, f.in_source()) {
+            (Some(source), Some(span)) => e.lies_aside(f.sha256(), source.within(span)),
+            _ => {
+                e.put_aside(f.data(), Some(f.sha256()))?;
+            }
         }
     }
     Ok(())
@@ -957,11 +967,23 @@ mod tests {
     use sqlx::Row;
     use std::sync::Arc;
 
+    /// A message with `photo` attached, base64-encoded in its source.
     fn message(n: u32, photo: &[u8]) -> (SpoolInput, InboundMail, Vec<u8>) {
-        let raw = format!(
-            "From: a{n}@example.cn\r\nMessage-ID: <m{n}@example.cn>\r\nSubject: photo {n}\r\n\r\nsee the photo {n}\r\n"
+        use base64::Engine;
+        let mut raw = format!(
+            "From: a{n}@example.cn\r\nMessage-ID: <m{n}@example.cn>\r\nSubject: photo {n}\r\n\
+             Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nsee the photo {n}\r\n--b\r\n\
+             Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         )
         .into_bytes();
+        let start = raw.len();
+        let text = base64::engine::general_purpose::STANDARD.encode(photo);
+        for line in text.as_bytes().chunks(76) {
+            raw.extend_from_slice(line);
+            raw.extend_from_slice(b"\r\n");
+        }
+        let span = start..raw.len();
+        raw.extend_from_slice(b"--b--\r\n");
         let mail = InboundMail {
             message_id: Some(format!("m{n}@example.cn")),
             refs: Vec::new(),
@@ -970,11 +992,10 @@ mod tests {
             cc: Vec::new(),
             subject: format!("photo {n}"),
             text: format!("see the photo {n}"),
-            attachments: vec![AttachmentInput::new(
-                "photo.jpg".into(),
-                "image/jpeg".into(),
-                photo.to_vec(),
-            )],
+            attachments: vec![
+                AttachmentInput::new("photo.jpg".into(), "image/jpeg".into(), photo.to_vec())
+                    .found_in(&raw, span),
+            ],
             noise: None,
         };
         let input = SpoolInput {
@@ -1008,9 +1029,18 @@ mod tests {
         inbound.unwrap().attachments[0].clone()
     }
 
+    fn segment_bytes(store: &Store) -> usize {
+        let dir = store.lite.as_ref().unwrap().blobs();
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len() as usize)
+            .sum()
+    }
+
     /// Sources and files go to the segment files on SQLite (in the rows on
-    /// PostgreSQL), are read back byte for byte, after a restart too, and a
-    /// file sent twice is written once.
+    /// PostgreSQL), are read back byte for byte, after a restart too; a
+    /// file is not written again beside the source it came in, and a file
+    /// that came otherwise is written once however often it is sent.
     #[tokio::test]
     async fn bytes_put_aside_read_back_intact() {
         for (backend, url) in crate::testing::fresh_database_urls().await {
@@ -1063,18 +1093,20 @@ mod tests {
             assert_eq!(store.blob_count(tenant.id).await.unwrap(), 1, "{backend}");
 
             let aside = rows_aside(&store).await;
+            let in_source =
+                sqlx::query("SELECT COUNT(*) AS n FROM blobs WHERE data_base64_len > 0")
+                    .fetch_one(&store.pool)
+                    .await
+                    .unwrap()
+                    .get::<i64, _>("n");
             match backend {
                 "sqlite" => {
                     assert_eq!(aside, 4, "three sources and one file");
-                    let dir = store.lite.as_ref().unwrap().blobs().to_path_buf();
-                    let on_disk: u64 = std::fs::read_dir(&dir)
-                        .unwrap()
-                        .map(|e| e.unwrap().metadata().unwrap().len())
-                        .sum();
+                    assert_eq!(in_source, 1, "the file inside its source");
                     let sources: usize = raws.iter().map(Vec::len).sum();
-                    assert_eq!(on_disk as usize, sources + photo.len(), "the photo once");
+                    assert_eq!(segment_bytes(&store), sources, "the photo not again");
                 }
-                _ => assert_eq!(aside, 0, "{backend}: every byte in the rows"),
+                _ => assert_eq!(aside + in_source, 0, "{backend}: every byte in the rows"),
             }
 
             let check = async |store: &Store, when: &str| {
@@ -1101,25 +1133,28 @@ mod tests {
             assert_eq!(pending[0].raw, raws[2], "{backend}");
             assert_eq!(pending[1].raw, raw, "{backend}");
 
-            // The filing worker's files go aside too.
+            // The filing worker's files go aside too, each once.
             let (_, mut mail, _) = message(2, b"");
             mail.attachments[0] = AttachmentInput::new(
                 "photo.jpg".into(),
                 "image/jpeg".into(),
                 b"a scanned invoice".to_vec(),
             );
-            let batch: Arc<[_]> = pending
-                .into_iter()
-                .take(1)
-                .map(|m| (m, mail.clone()))
-                .collect();
+            let batch: Arc<[_]> = pending.into_iter().map(|m| (m, mail.clone())).collect();
             let filed = store.file_mail(batch, now).await.unwrap();
-            let case = filed[0].as_ref().unwrap().case_id().unwrap();
-            let scan = inbound_file(&store, tenant.id, case).await;
-            let (_, data) = store.attachment(tenant.id, &scan.sha256).await.unwrap();
-            assert_eq!(data, b"a scanned invoice", "{backend}");
+            for filed in filed {
+                let case = filed.unwrap().case_id().unwrap();
+                let scan = inbound_file(&store, tenant.id, case).await;
+                let (_, data) = store.attachment(tenant.id, &scan.sha256).await.unwrap();
+                assert_eq!(data, b"a scanned invoice", "{backend}");
+            }
             let aside = rows_aside(&store).await;
             assert_eq!(aside, if backend == "sqlite" { 6 } else { 0 });
+            if backend == "sqlite" {
+                let sources: usize = raws.iter().chain([&raw]).map(Vec::len).sum();
+                let scan = b"a scanned invoice".len();
+                assert_eq!(segment_bytes(&store), sources + scan, "the scan once");
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_outbox"),
     migration!(5, "0005_mailboxes"),
     migration!(6, "0006_bytes_aside"),
+    migration!(7, "0007_files_in_their_source"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -25,6 +25,21 @@ const SEGMENT_BYTES: u64 = 1 << 30;
 pub(crate) struct Aside {
     pub segment: i64,
     pub offset: i64,
+    /// Set for a file kept as the base64 text its message brought it in
+    /// (inside that message's source): the text's length. The bytes are
+    /// decoded when read.
+    pub base64_len: Option<i64>,
+}
+
+impl Aside {
+    /// A file lying base64-encoded at `span` of the source put aside at `self`.
+    pub fn within(self, span: std::ops::Range<usize>) -> Aside {
+        Aside {
+            segment: self.segment,
+            offset: self.offset + span.start as i64,
+            base64_len: Some(span.len() as i64),
+        }
+    }
 }
 
 /// The folder of segment files that belongs to a database file.
@@ -97,6 +112,7 @@ impl SegmentWriter {
         let at = Aside {
             segment: self.number,
             offset: self.len as i64,
+            base64_len: None,
         };
         self.dirty = true;
         if let Err(e) = (&*self.file).write_all(bytes) {
@@ -182,15 +198,23 @@ impl Flushing {
     }
 }
 
-/// Reads `len` bytes put aside at `at` in `dir`.
+/// Reads the `len` bytes put aside at `at` in `dir`.
 pub(crate) fn read(dir: &Path, at: Aside, len: i64) -> Result<Vec<u8>> {
-    let (Ok(offset), Ok(len)) = (u64::try_from(at.offset), usize::try_from(len)) else {
-        return Err(StoreError::Internal(format!("bad location {at:?}")));
+    let bad = || StoreError::Internal(format!("bad location {at:?} for {len} bytes"));
+    let stored = at.base64_len.unwrap_or(len);
+    let (Ok(offset), Ok(stored)) = (u64::try_from(at.offset), usize::try_from(stored)) else {
+        return Err(bad());
     };
     let file = File::open(segment_path(dir, at.segment))?;
-    let mut buf = vec![0; len];
+    let mut buf = vec![0; stored];
     file.read_exact_at(&mut buf, offset)?;
-    Ok(buf)
+    if at.base64_len.is_none() {
+        return Ok(buf);
+    }
+    match domain::base64_text::decode(&buf) {
+        Some(bytes) if bytes.len() as i64 == len => Ok(bytes),
+        _ => Err(bad()),
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +299,19 @@ mod tests {
     }
 
     #[test]
+    fn base64_text_inside_a_source_reads_as_its_bytes() {
+        let dir = crate::testing::temp_dir().join("blobs");
+        let mut w = SegmentWriter::open(&dir).unwrap();
+        let source = b"Content-Transfer-Encoding: base64\r\n\r\nc2Nh\r\nbm5lZA==\r\n--b--\r\n";
+        let at = w.append(source).unwrap();
+        w.flush().unwrap();
+        let text = 37..53;
+        assert_eq!(read(&dir, at.within(text.clone()), 7).unwrap(), b"scanned");
+        assert!(read(&dir, at.within(text), 8).is_err(), "the wrong length");
+        assert!(read(&dir, at.within(37..60), 7).is_err(), "not base64 text");
+    }
+
+    #[test]
     fn reading_past_the_end_is_an_error() {
         let dir = crate::testing::temp_dir().join("blobs");
         let mut w = SegmentWriter::open(&dir).unwrap();
@@ -284,6 +321,7 @@ mod tests {
         let missing = Aside {
             segment: 9,
             offset: 0,
+            base64_len: None,
         };
         assert!(read(&dir, missing, 1).is_err());
     }

@@ -267,6 +267,9 @@ async fn fixtures_thread_into_the_right_cases() {
                     assert_eq!(case.summary.subject, "报修单");
                     assert!(last.body.contains("车辆故障") && last.body.contains('𠀀'));
                     assert_eq!(files, ["报修单.pdf"]);
+                    let sha = &last.attachments[0].sha256;
+                    let (_, pdf) = env.store.attachment(env.tenant, sha).await.unwrap();
+                    assert_eq!(pdf, b"%PDF-1.4 fixture\n", "{backend}");
                 }
                 "04_big5_html_only.eml" => {
                     assert_eq!(case.summary.subject, "查詢保養");
