@@ -281,6 +281,20 @@ impl AttachmentInput {
         self
     }
 
+    /// The file whose base64 text lies at `span` in `source`, its message,
+    /// decoded; `None` unless that text is strict base64 (see [`base64_text`]).
+    pub fn decoded_from(
+        filename: String,
+        content_type: String,
+        source: &[u8],
+        span: Range<usize>,
+    ) -> Option<Self> {
+        let data = base64_text::decode(source.get(span.clone())?)?;
+        let mut file = AttachmentInput::new(filename, content_type, data);
+        file.in_source = Some(span);
+        Some(file)
+    }
+
     /// Where the file lies base64-encoded in its message's source.
     pub fn in_source(&self) -> Option<Range<usize>> {
         self.in_source.clone()

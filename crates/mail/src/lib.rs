@@ -5,6 +5,7 @@
 
 pub mod imap;
 pub mod intake;
+mod lift;
 pub mod outbox;
 pub mod parse;
 pub mod poller;

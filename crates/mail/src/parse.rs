@@ -2,6 +2,7 @@
 //! Big5, UTF-8), transfer encodings, encoded words and parameters are decoded
 //! by mail-parser; this module decides what the case keeps, and what is noise.
 
+use crate::lift::{self, Lifted};
 use domain::contact::EmailAddress;
 use domain::mail::{InboundMail, Noise};
 use domain::model::AttachmentInput;
@@ -12,11 +13,21 @@ use mail_parser::{Encoding, Message, MessageParser, MimeHeaders, PartType};
 const MAX_TEXT_CHARS: usize = 100_000;
 
 pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
-    let Some(mut m) = MessageParser::default().parse(raw) else {
-        return unparsed(raw);
-    };
+    if let Some((copy, lifted)) = lift::lift(raw)
+        && let Some(mail) = read(raw, &copy, &lifted, envelope_from)
+    {
+        return mail;
+    }
+    read(raw, raw, &[], envelope_from).unwrap_or_else(|| unparsed(raw))
+}
+
+/// Reads `source`: `raw` itself, or a copy with the `lifted` file bodies
+/// cut out. `None` when mail-parser cannot read it, or (for a copy) did not
+/// see each cut body as a file's body at its place.
+fn read(raw: &[u8], source: &[u8], lifted: &[Lifted], envelope_from: &str) -> Option<InboundMail> {
+    let mut m = MessageParser::default().parse(source)?;
     if m.headers().is_empty() {
-        return unparsed(raw);
+        return None;
     }
     let from = m.from().and_then(|a| a.first());
     let mut mail = InboundMail {
@@ -76,23 +87,34 @@ pub fn parse(raw: &[u8], envelope_from: &str) -> InboundMail {
     }
     // Last, as nothing reads the parts any more: the files are moved out of
     // the parsed message, not copied (they may be megabytes).
+    let mut used = 0;
     for (id, filename, content_type) in files {
         let part = &mut m.parts[id];
-        let span = part.offset_body as usize..part.offset_end as usize;
+        let (body, end) = (part.offset_body as usize, part.offset_end as usize);
         let base64 = part.encoding == Encoding::Base64
             && matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_));
+        if let Some(l) = lifted.iter().find(|l| l.at == body) {
+            if !base64 || !part.contents().is_empty() {
+                return None;
+            }
+            let file = AttachmentInput::decoded_from(filename, content_type, raw, l.span.clone())?;
+            mail.attachments.push(file);
+            used += 1;
+            continue;
+        }
         let file = AttachmentInput::new(
             filename,
             content_type,
             contents(std::mem::take(&mut part.body)),
         );
+        let span = lift::original_offset(lifted, body)..lift::original_offset(lifted, end);
         mail.attachments.push(if base64 {
             file.found_in(raw, span)
         } else {
             file
         });
     }
-    mail
+    (used == lifted.len()).then_some(mail)
 }
 
 /// A part's bytes, as `MessagePart::contents` gives them.
@@ -299,14 +321,43 @@ mod tests {
             .collect()
     }
 
+    /// What a case keeps of a message, but where its files lie.
+    fn kept(mail: &InboundMail) -> String {
+        let files: Vec<_> = mail
+            .attachments
+            .iter()
+            .map(|f| (&f.filename, &f.content_type, f.sha256()))
+            .collect();
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {files:?}",
+            mail.message_id,
+            mail.refs,
+            mail.from,
+            mail.from_name,
+            mail.subject,
+            mail.text,
+            mail.noise
+        )
+    }
+
+    /// The large file bodies read past mail-parser: how many, for a message
+    /// read that way.
+    fn lifted(raw: &[u8]) -> usize {
+        lift::lift(raw)
+            .and_then(|(copy, l)| read(raw, &copy, &l, "a@example.cn").map(|_| l.len()))
+            .unwrap_or(0)
+    }
+
     /// A file kept base64-encoded in the message's source must read back
     /// as the very bytes the parser decoded; other files are not kept so.
+    /// Large files are decoded past mail-parser where it sees them as we
+    /// do, and the case keeps the same either way.
     #[test]
     fn files_found_in_the_source_decode_to_themselves() {
-        let photo: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let pdf = b"%PDF-1.4 a scanned invoice".to_vec();
         let mut cases = Vec::new();
-        for eol in ["\r\n", "\n"] {
+        for (size, eol, lifted) in [(50_000, "\r\n", 1), (50_000, "\n", 1), (5000, "\r\n", 0)] {
+            let photo: Vec<u8> = (0..size).map(|i: u32| (i * 7919 % 251) as u8).collect();
             let (p, d) = (base64_lines(&photo, eol), base64_lines(&pdf, eol));
             let m = format!(
                 "From: a@example.cn\nSubject: x\nContent-Type: multipart/mixed; boundary=\"o\"\n\n\
@@ -322,20 +373,32 @@ mod tests {
             )
             .replace('\n', eol);
             // a.png and b.pdf; not c.txt (text), nor d.zip (broken).
-            cases.push((m.into_bytes(), 2));
+            cases.push((m.into_bytes(), 2, lifted));
         }
+        // A forwarded message with a photo: it is attached whole, as it came.
+        let photo = base64_lines(&[7u8; 30_000], "\r\n");
+        let forwarded = format!(
+            "From: a@example.cn\r\nSubject: Fwd\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n\
+             --o\r\nContent-Type: text/plain\r\n\r\nsee below\r\n\
+             --o\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@example.cn\r\nSubject: photo\r\n\
+             Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\nContent-Type: image/jpeg\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{photo}--i--\r\n--o--\r\n"
+        );
+        cases.push((forwarded.into_bytes(), 0, 0));
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
         for (name, expected) in [
             ("03_gb18030_rfc2231_attachment.eml", 1),
             ("11_raw8bit_name_inline_image.eml", 3),
         ] {
-            cases.push((
-                std::fs::read(format!("{fixtures}{name}")).unwrap(),
-                expected,
-            ));
+            let raw = std::fs::read(format!("{fixtures}{name}")).unwrap();
+            cases.push((raw, expected, 0));
         }
-        for (raw, expected) in cases {
+        for (raw, expected, lifted_bodies) in cases {
+            let shown = String::from_utf8_lossy(&raw).into_owned();
             let mail = parse(&raw, "a@example.cn");
+            let plain = read(&raw, &raw, &[], "a@example.cn").unwrap();
+            assert_eq!(kept(&mail), kept(&plain), "{shown}");
+            assert_eq!(lifted(&raw), lifted_bodies, "{shown}");
             let mut found = 0;
             for file in &mail.attachments {
                 let Some(span) = file.in_source() else {
@@ -345,7 +408,7 @@ mod tests {
                 assert_eq!(decoded.as_deref(), Some(file.data()), "{}", file.filename);
                 found += 1;
             }
-            assert_eq!(found, expected, "{}", String::from_utf8_lossy(&raw));
+            assert_eq!(found, expected, "{shown}");
         }
     }
 }
