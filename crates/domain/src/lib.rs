@@ -2,6 +2,7 @@
 //! Time always comes in as an argument so every rule is deterministic.
 
 pub mod base64_text;
+pub mod calendar;
 pub mod case;
 pub mod contact;
 pub mod customer;
