@@ -5,6 +5,7 @@ mod config;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
+use domain::calendar::Calendar;
 use domain::model::Actor;
 use domain::role::Role;
 use jiff::Timestamp;
@@ -56,6 +57,35 @@ enum Command {
         o: Overrides,
         #[command(subcommand)]
         action: Admin,
+    },
+    /// Business-time sums on a calendar file, to check an SLA policy.
+    Sla {
+        #[command(subcommand)]
+        action: Sla,
+    },
+}
+
+#[derive(Subcommand)]
+enum Sla {
+    /// The instant N business minutes after a start.
+    Due {
+        /// A calendar in TOML (timezone, [hours], [exceptions]).
+        #[arg(long)]
+        calendar: std::path::PathBuf,
+        /// RFC 3339, e.g. 2026-09-30T17:30:00+08:00.
+        #[arg(long)]
+        start: Timestamp,
+        #[arg(long)]
+        minutes: u32,
+    },
+    /// The business minutes between two instants.
+    Elapsed {
+        #[arg(long)]
+        calendar: std::path::PathBuf,
+        #[arg(long)]
+        from: Timestamp,
+        #[arg(long)]
+        to: Timestamp,
     },
 }
 
@@ -117,6 +147,36 @@ enum Admin {
         #[arg(long, env = "CARECENTER_NEW_PASSWORD")]
         password: Option<String>,
     },
+}
+
+fn sla(action: Sla) -> anyhow::Result<()> {
+    let load = |path: &std::path::Path| -> anyhow::Result<Calendar> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let spec = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        Calendar::parse(&spec).with_context(|| format!("{}", path.display()))
+    };
+    match action {
+        Sla::Due {
+            calendar,
+            start,
+            minutes,
+        } => {
+            let calendar = load(&calendar)?;
+            let due = calendar.due(start, minutes.into())?;
+            let local = due.to_zoned(calendar.time_zone().clone());
+            println!("{}", local.strftime("%Y-%m-%dT%H:%M:%S%:z"));
+        }
+        Sla::Elapsed { calendar, from, to } => {
+            let elapsed = load(&calendar)?.elapsed(from, to)?;
+            let seconds = elapsed.as_secs();
+            match seconds % 60 {
+                0 => println!("{}", seconds / 60),
+                _ => println!("{:.2}", seconds as f64 / 60.0),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn main() {
@@ -194,6 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Sla { action } => sla(action),
         Command::Admin { o, action } => {
             let config = Config::load(&o)?;
             let store = open(&config).await?;

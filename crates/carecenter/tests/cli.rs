@@ -476,3 +476,85 @@ for t in threads: t.join()
         "a message was filed twice or not at all"
     );
 }
+
+/// The calendar of the issue's example: an administrator checks a policy.
+#[test]
+fn sla_sums_on_a_calendar_file() {
+    let dir = temp();
+    let calendar = dir.join("calendar.toml");
+    std::fs::write(
+        &calendar,
+        "timezone = \"Asia/Shanghai\"\n[hours]\nmon = [\"07:45-12:00\", \"13:00-18:00\"]\n\
+         fri = [\"07:45-12:00\", \"13:00-18:00\"]\n[exceptions]\n\
+         holidays = [\"2026-10-01\", \"2026-10-02\"]\nworkdays = [\"2026-10-10\"]\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "timezone = \"Asia/Shanghai\"\n[hours]\nmon = [\"7-12\"]\n",
+    )
+    .unwrap();
+    let path = |p: &std::path::Path| p.display().to_string();
+    for (args, ok, out) in [
+        // Over the holidays and the weekend to Monday morning.
+        (
+            vec![
+                "due",
+                "--start",
+                "2026-09-28T17:30:00+08:00",
+                "--minutes",
+                "60",
+            ],
+            true,
+            "2026-10-05T08:15:00+08:00",
+        ),
+        // A make-up Saturday opens with a normal weekday's hours.
+        (
+            vec!["due", "--start", "2026-10-09T17:59:00Z", "--minutes", "1"],
+            true,
+            "2026-10-10T07:46:00+08:00",
+        ),
+        (
+            vec![
+                "elapsed",
+                "--from",
+                "2026-09-28T17:30:00+08:00",
+                "--to",
+                "2026-10-05T08:15:30+08:00",
+            ],
+            true,
+            "60.50",
+        ),
+        (
+            vec![
+                "due",
+                "--start",
+                "2026-09-28T17:30:00+08:00",
+                "--minutes=-5",
+            ],
+            false,
+            "invalid value '-5' for '--minutes",
+        ),
+    ] {
+        let (success, stdout, stderr) = run(bin()
+            .arg("sla")
+            .arg(args[0])
+            .args(["--calendar", &path(&calendar)])
+            .args(&args[1..]));
+        assert_eq!(success, ok, "{args:?}: {stderr}");
+        let shown = if ok { stdout.trim() } else { stderr.trim() };
+        assert!(shown.contains(out), "{args:?}: {shown}");
+    }
+    let (success, _, stderr) = run(bin().args(["sla", "due", "--calendar", &path(&bad)]).args([
+        "--start",
+        "2026-09-28T17:30:00+08:00",
+        "--minutes",
+        "1",
+    ]));
+    assert!(!success);
+    assert!(
+        stderr.contains("hours.mon[0]: must be HH:MM-HH:MM"),
+        "{stderr}"
+    );
+}
