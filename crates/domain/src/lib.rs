@@ -13,6 +13,7 @@ pub mod mail;
 pub mod mime;
 pub mod model;
 pub mod role;
+pub mod sla;
 pub mod task;
 pub mod template;
 pub mod user;
