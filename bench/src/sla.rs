@@ -59,7 +59,8 @@ fn main() {
     let year = 1_767_196_800;
     let inputs: Vec<(Timestamp, i64)> = (0..sums)
         .map(|_| {
-            let start = Timestamp::from_second(year + rng.below(365 * 86_400) as i64).unwrap();
+            let start = Timestamp::from_second(year + rng.below(365 * 86_400) as i64)
+                .expect("an instant in 2026");
             // First responses (minutes to hours) and resolutions (days to weeks).
             let minutes = match rng.below(10) {
                 0..=6 => 5 + rng.below(8 * 60),

@@ -66,14 +66,14 @@ pub struct ExceptionsSpec {
 /// Opening hours within a day: minutes after local midnight. `end` is at
 /// most 24:00; an `end` not after `start` is on the next day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Span {
+struct Span {
     start: u16,
     end: u16,
 }
 
 impl Span {
     /// `HH:MM-HH:MM`, e.g. `07:45-12:00`, `00:00-24:00`, `22:00-06:00`.
-    pub fn parse(text: &str) -> Option<Span> {
+    fn parse(text: &str) -> Option<Span> {
         let (a, b) = text.trim().split_once('-')?;
         let (start, end) = (minute_of_day(a)?, minute_of_day(b)?);
         (start < 24 * 60 && start != end).then_some(Span { start, end })

@@ -17,18 +17,6 @@ pub enum SlaState {
     Met,
 }
 
-impl SlaState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlaState::Ok => "ok",
-            SlaState::Warning => "warning",
-            SlaState::Breached => "breached",
-            SlaState::Paused => "paused",
-            SlaState::Met => "met",
-        }
-    }
-}
-
 /// A span the clock did not run: `until` is `None` while it is paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
