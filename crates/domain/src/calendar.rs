@@ -295,6 +295,14 @@ impl Calendar {
         Ok(sum)
     }
 
+    /// The first instant from `t` on when the line is open.
+    pub fn next_open(&self, t: Timestamp) -> Result<Timestamp, CalendarError> {
+        match self.open_from(t).next() {
+            Some(interval) => interval.map(|(a, _)| a),
+            None => Err(CalendarError::NeverOpen(t)),
+        }
+    }
+
     /// Whether the line is open at `t`.
     pub fn is_open(&self, t: Timestamp) -> bool {
         match self.open_from(t).next() {

@@ -31,4 +31,7 @@ id_type!(
     InteractionId,
     TaskId,
     TokenId,
+    CalendarId,
+    PolicyId,
+    ClockId,
 );

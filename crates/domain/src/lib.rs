@@ -12,6 +12,7 @@ pub mod ids;
 pub mod mail;
 pub mod mime;
 pub mod model;
+pub mod policy;
 pub mod role;
 pub mod sla;
 pub mod task;

@@ -111,6 +111,21 @@ impl Clock {
         calendar.due_after(at, left).map(Some)
     }
 
+    /// The instant `percent` of the target is used, counting the pauses so
+    /// far; `None` while paused.
+    pub fn warn_at(
+        &self,
+        calendar: &Calendar,
+        percent: u8,
+    ) -> Result<Option<Timestamp>, CalendarError> {
+        let share = self.target.as_secs() * i64::from(percent) / 100;
+        let early = Clock {
+            target: SignedDuration::from_secs(share),
+            ..self.clone()
+        };
+        early.due(calendar)
+    }
+
     /// The clock's state at `now`; `warning` once `warn_percent` of the
     /// target is used.
     pub fn state(
@@ -180,6 +195,10 @@ mod tests {
         let due = |clock: &Clock| clock.due(&c).unwrap();
         let state = |clock: &Clock, t: &str| clock.state(&c, at(t), 80).unwrap();
         assert_eq!(due(&clock), Some(at("2026-11-02T14:00:00+08:00")));
+        assert_eq!(
+            clock.warn_at(&c, 80).unwrap(),
+            Some(at("2026-11-02T13:12:00+08:00"))
+        );
         assert_eq!(state(&clock, "2026-11-02T11:00:00+08:00"), SlaState::Ok);
         assert_eq!(
             state(&clock, "2026-11-02T13:12:00+08:00"),
