@@ -8,6 +8,7 @@ use crate::contact::{EmailAddress, PhoneNumber, Vin};
 use crate::customer::{Coordinates, CustomerKind};
 use crate::ids::*;
 use crate::role::Role;
+use crate::sla::SlaState;
 use crate::task::TaskStatus;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -176,6 +177,10 @@ pub struct CaseSummary {
     pub team_id: Option<TeamId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The worst of the case's SLA clocks; `None` when no policy applies.
+    pub sla_state: Option<SlaState>,
+    /// The earliest due instant among its running clocks.
+    pub sla_due_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -232,9 +237,24 @@ pub struct CaseFilter {
     pub created_to: Option<Timestamp>,
     pub updated_from: Option<Timestamp>,
     pub updated_to: Option<Timestamp>,
+    pub sla_state: Option<SlaState>,
+    pub sort: CaseSort,
     /// Rows with a smaller id than this (newest first paging).
     pub before: Option<CaseId>,
+    /// Rows to skip (paging when sorted by SLA due).
+    pub offset: u32,
     pub limit: u32,
+}
+
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Soonest SLA due first; cases with no running clock last.
+    SlaDue,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -375,6 +395,7 @@ pub struct DepartmentTask {
     pub answer: Option<String>,
     pub created_at: Timestamp,
     pub settled_at: Option<Timestamp>,
+    pub sla_state: Option<SlaState>,
 }
 
 /// Part of a case passed to a department; without a deadline the

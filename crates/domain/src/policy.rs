@@ -544,7 +544,14 @@ mod tests {
         ]);
         let done = clocks(&[(K::FirstResponse, false), (K::Resolution, false)]);
         let status = |from, to| Signal::Status { from, to };
-        let table: Vec<(&PolicySpec, &[ClockView], CaseStatus, Signal, Vec<Command>)> = vec![
+        type Row<'a> = (
+            &'a PolicySpec,
+            &'a [ClockView],
+            CaseStatus,
+            Signal,
+            Vec<Command>,
+        );
+        let table: Vec<Row> = vec![
             (
                 &p,
                 &[],

@@ -5,12 +5,14 @@ use crate::customers::customer_exists;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{Data, case_event, data};
 use crate::exec::{Exec, query};
+use crate::sla;
 use crate::sql::Sql;
 use crate::users::exists;
 use crate::{Result, StoreError};
 use domain::case::*;
 use domain::ids::*;
 use domain::model::*;
+use domain::policy::Signal;
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -28,7 +30,7 @@ pub struct CaseDetail {
 
 const SUMMARY_SELECT: &str = "SELECT c.id, c.year, c.seq, c.case_type, c.channel, c.priority, c.status, c.subject, \
     c.customer_id, cu.name AS customer_name, c.category_id, c.assignee_id, u.display_name AS assignee_name, c.team_id, \
-    c.created_at, c.updated_at, c.description, c.custom, c.resolved_at, c.closed_at \
+    c.created_at, c.updated_at, c.description, c.custom, c.resolved_at, c.closed_at, c.sla_state, c.sla_due_at \
     FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id LEFT JOIN users u ON u.id = c.assignee_id";
 
 fn summary_row(r: &AnyRow) -> Result<CaseSummary> {
@@ -51,6 +53,11 @@ fn summary_row(r: &AnyRow) -> Result<CaseSummary> {
         team_id: r.opt_int("team_id")?.map(TeamId),
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+        sla_state: r
+            .opt_text("sla_state")?
+            .map(|s| sla::sla_state(&s))
+            .transpose()?,
+        sla_due_at: r.opt_time("sla_due_at")?,
     })
 }
 
@@ -122,7 +129,8 @@ pub(crate) async fn set_status<E: Exec>(
     .execute(conn)
     .await?;
     let d = data([("from", from.to_string()), ("to", to.to_string())]);
-    case_event(conn, actor, id, "status", &d, at).await
+    case_event(conn, actor, id, "status", &d, at).await?;
+    sla::signal(conn, actor.tenant_id, id, Signal::Status { from, to }, at).await
 }
 
 pub(crate) async fn touch<E: Exec>(
@@ -148,6 +156,8 @@ pub(crate) async fn insert_case<E: Exec>(
     input: &CaseInput,
     // The first contact, with its files.
     first: Option<(&InteractionInput, &[AttachmentInput])>,
+    // The receiving address it came in through, which SLA rules may ask for.
+    address_id: Option<i64>,
     at: Timestamp,
 ) -> Result<(CaseId, Option<InteractionId>)> {
     let tenant = actor.tenant_id;
@@ -215,6 +225,7 @@ pub(crate) async fn insert_case<E: Exec>(
         }
         None => None,
     };
+    sla::case_opened(tx, actor, id, input, address_id, status, at).await?;
     Ok((id, interaction))
 }
 
@@ -328,6 +339,16 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
         ("direction", i.direction.to_string()),
     ]);
     case_event(conn, actor, case_id, "interaction", &d, at).await?;
+    let signal = match i.direction {
+        _ if i.kind == InteractionKind::Note => None,
+        Direction::Inbound => Some(Signal::CustomerWrote),
+        // Not the system's own acknowledgement: a person answered.
+        Direction::Outbound if actor.user_id.is_some() => Some(Signal::AgentReplied),
+        _ => None,
+    };
+    if let Some(signal) = signal {
+        sla::signal(conn, actor.tenant_id, case_id, signal, at).await?;
+    }
     Ok(InteractionId(id))
 }
 
@@ -344,7 +365,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let first = first.map(|i| (i, i.attachments.as_slice()));
-        let (id, _) = insert_case(&mut tx, actor, timezone, input, first, at).await?;
+        let (id, _) = insert_case(&mut tx, actor, timezone, input, first, None, at).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -429,6 +450,9 @@ impl Store {
                 q.push(&format!(" AND {col} = ")).str(v);
             }
         }
+        if let Some(s) = f.sla_state {
+            q.push(" AND k.sla_state = ").str(sla::state_text(s));
+        }
         let ints = [
             ("k.assignee_id =", f.assignee_id.map(|v| v.0)),
             ("k.team_id =", f.team_id.map(|v| v.0)),
@@ -445,9 +469,18 @@ impl Store {
                 q.push(&format!(" AND {cond} ")).int(v);
             }
         }
-        q.push(" ORDER BY k.id DESC LIMIT ")
-            .int(i64::from(f.limit.clamp(1, 200)));
-        q.push(") ORDER BY c.id DESC");
+        let order = |t: &str| match f.sort {
+            CaseSort::Newest => format!(" ORDER BY {t}.id DESC"),
+            // The same order on both engines, which place NULLs differently.
+            CaseSort::SlaDue => format!(
+                " ORDER BY CASE WHEN {t}.sla_due_at IS NULL THEN 1 ELSE 0 END, {t}.sla_due_at, {t}.id"
+            ),
+        };
+        q.push(&order("k"));
+        q.push(" LIMIT ").int(i64::from(f.limit.clamp(1, 200)));
+        q.push(" OFFSET ").int(i64::from(f.offset));
+        q.push(")");
+        q.push(&order("c"));
         q.fetch_all_pool(&self.pool)
             .await?
             .iter()

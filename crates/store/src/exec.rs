@@ -101,6 +101,10 @@ impl<'a> Query<'a> {
         e.execute(self).await
     }
 
+    pub async fn fetch_all<E: Exec>(&self, e: &mut E) -> Result<Vec<E::Row>> {
+        e.fetch_all(self).await
+    }
+
     pub async fn fetch_optional<E: Exec>(&self, e: &mut E) -> Result<Option<E::Row>> {
         Ok(e.fetch_all(self).await?.into_iter().next())
     }

@@ -18,8 +18,10 @@ mod mail;
 mod mailboxes;
 mod migrate;
 mod outbox;
+mod policies;
 mod reports;
 mod segments;
+mod sla;
 mod sql;
 mod tasks;
 mod users;
@@ -36,7 +38,9 @@ pub use mailboxes::{ImapStored, Mailbox, MailboxInput, MailboxLogin, UidState};
 pub use outbox::{
     MailTemplate, Notification, OutboundMail, OutboxEntry, QueuedMail, ReplyInput, TemplateInput,
 };
+pub use policies::{StoredCalendar, StoredPolicy};
 pub use reports::Summary;
+pub use sla::{ClockInfo, TickOutcome};
 pub use tasks::TaskFilter;
 pub use users::{AuthUser, NewUser, TokenInfo};
 

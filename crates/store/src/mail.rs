@@ -731,7 +731,16 @@ async fn file_in<E: Exec>(
             };
             let timezone = settings.text("timezone")?;
             let first = (&interaction, mail.attachments.as_slice());
-            let (case, iid) = insert_case(tx, actor, &timezone, &input, Some(first), at).await?;
+            let (case, iid) = insert_case(
+                tx,
+                actor,
+                &timezone,
+                &input,
+                Some(first),
+                Some(receiving.id),
+                at,
+            )
+            .await?;
             let filed = match decision {
                 Thread::Stranger(other) | Thread::FollowUp(other) => {
                     insert_link(tx, actor, case, other, at).await?;

@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_mailboxes"),
     migration!(6, "0006_bytes_aside"),
     migration!(7, "0007_files_in_their_source"),
+    migration!(8, "0008_sla"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -140,12 +140,16 @@ struct CaseFacts {
     team_name: Option<String>,
     timezone: String,
     faq_url: Option<String>,
+    /// When the running response clock is due.
+    reply_due: Option<Timestamp>,
 }
 
 async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Result<CaseFacts> {
     let r = query(
         "SELECT c.year, c.seq, c.subject, c.created_at, c.customer_id, cu.name AS customer_name, cu.tier, \
-         u.display_name AS assignee_name, t.name AS team_name, tn.timezone, tn.faq_url \
+         u.display_name AS assignee_name, t.name AS team_name, tn.timezone, tn.faq_url, \
+         (SELECT MIN(k.due_at) FROM sla_clocks k WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id \
+          AND k.kind IN ('first_response', 'next_response') AND k.stopped_at IS NULL) AS reply_due \
          FROM cases c JOIN tenants tn ON tn.id = c.tenant_id LEFT JOIN customers cu ON cu.id = c.customer_id \
          LEFT JOIN users u ON u.id = c.assignee_id LEFT JOIN teams t ON t.id = c.team_id \
          WHERE c.tenant_id = $1 AND c.id = $2",
@@ -168,12 +172,14 @@ async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Re
         team_name: r.opt_text("team_name")?,
         timezone: r.text("timezone")?,
         faq_url: r.opt_text("faq_url")?,
+        reply_due: r.opt_time("reply_due")?,
     })
 }
 
 /// The values of every template variable on a case. The promised reply time
-/// runs from the case's opening, by the receiving address's promise for the
-/// customer's tier, in the tenant's time zone.
+/// is the first response's SLA due instant; without an SLA policy it runs
+/// from the case's opening by the receiving address's promise for the
+/// customer's tier. Either is shown in the tenant's time zone.
 fn case_vars(f: &CaseFacts, address: &MailAddress, agent: Option<&str>) -> Vars {
     let s = &address.settings;
     let hours = if f.vip {
@@ -181,7 +187,9 @@ fn case_vars(f: &CaseFacts, address: &MailAddress, agent: Option<&str>) -> Vars 
     } else {
         s.reply_hours
     };
-    let promised = f.created_at + SignedDuration::from_hours(hours);
+    let promised = f
+        .reply_due
+        .unwrap_or(f.created_at + SignedDuration::from_hours(hours));
     let tz = jiff::tz::TimeZone::get(&f.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let promised = format!(
         "{} ({})",
@@ -894,13 +902,21 @@ impl Store {
         raw.ok_or(StoreError::NotFound)
     }
 
-    pub async fn notifications(&self, tenant: TenantId, user: UserId) -> Result<Vec<Notification>> {
+    /// The user's notifications that are out by `now` (an escalation may be
+    /// held until business hours), newest first.
+    pub async fn notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, case_id, kind, body, created_at, read_at FROM notifications \
-             WHERE tenant_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 100",
+            "SELECT id, case_id, kind, body, created_at, deliver_at, read_at FROM notifications \
+             WHERE tenant_id = $1 AND user_id = $2 AND (deliver_at IS NULL OR deliver_at <= $3) ORDER BY id DESC LIMIT 100",
         )
         .bind(tenant.0)
         .bind(user.0)
+        .bind(ms(now))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -910,7 +926,7 @@ impl Store {
                     case_id: r.opt_int("case_id")?.map(CaseId),
                     kind: r.text("kind")?,
                     body: r.text("body")?,
-                    created_at: r.time("created_at")?,
+                    created_at: r.opt_time("deliver_at")?.unwrap_or(r.time("created_at")?),
                     read: r.opt_int("read_at")?.is_some(),
                 })
             })
@@ -925,7 +941,8 @@ impl Store {
     ) -> Result<()> {
         let _w = self.writer().await;
         sqlx::query(
-            "UPDATE notifications SET read_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND read_at IS NULL",
+            "UPDATE notifications SET read_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND read_at IS NULL \
+             AND (deliver_at IS NULL OR deliver_at <= $1)",
         )
         .bind(ms(at))
         .bind(tenant.0)

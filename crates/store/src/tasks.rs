@@ -3,6 +3,7 @@
 use crate::cases::{case_status, set_status};
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{case_event, data};
+use crate::sla::{self, sla_state};
 use crate::sql::Sql;
 use crate::users::exists;
 use crate::{Result, StoreError};
@@ -10,11 +11,11 @@ use domain::case::CaseNumber;
 use domain::ids::*;
 use domain::model::{Actor, DepartmentTask, TaskInput};
 use domain::task::TaskStatus;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use sqlx::any::AnyRow;
 
 const TASK_SELECT: &str = "SELECT t.id, t.case_id, c.year, c.seq, c.subject, t.department_id, d.name AS department_name, \
-    t.assignee_id, t.instructions, t.deadline_at, t.status, t.answer, t.created_at, t.settled_at \
+    t.assignee_id, t.instructions, t.deadline_at, t.status, t.answer, t.created_at, t.settled_at, t.sla_state \
     FROM department_tasks t JOIN cases c ON c.id = t.case_id JOIN departments d ON d.id = t.department_id";
 
 fn task_row(r: &AnyRow) -> Result<DepartmentTask> {
@@ -35,6 +36,10 @@ fn task_row(r: &AnyRow) -> Result<DepartmentTask> {
         answer: r.opt_text("answer")?,
         created_at: r.time("created_at")?,
         settled_at: r.opt_time("settled_at")?,
+        sla_state: r
+            .opt_text("sla_state")?
+            .map(|s| sla_state(&s))
+            .transpose()?,
     })
 }
 
@@ -71,23 +76,11 @@ impl Store {
                 "a case that is {status} cannot be passed to a department"
             )));
         }
-        let hours: Option<i64> = sqlx::query_scalar(
-            "SELECT default_deadline_hours FROM departments WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant.0)
-        .bind(department.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let hours = hours.ok_or_else(|| StoreError::invalid("department_id", "does not exist"))?;
         if let Some(u) = assignee {
             exists(&mut tx, "users", tenant, u.0, "assignee_id").await?;
         }
-        let deadline = match deadline {
-            Some(d) => d,
-            None => at
-                .checked_add(SignedDuration::from_hours(hours))
-                .unwrap_or(at),
-        };
+        let clock = sla::task_clock(&mut tx, tenant, case_id, department, deadline, at).await?;
+        let deadline = clock.due;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO department_tasks (tenant_id, case_id, department_id, assignee_id, instructions, deadline_at, status, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8) RETURNING id",
@@ -109,6 +102,7 @@ impl Store {
             ("instructions", instructions.to_string()),
         ]);
         case_event(&mut tx, actor, case_id, "task_created", &d, at).await?;
+        sla::task_opened(&mut tx, tenant, TaskId(id), clock, at).await?;
         set_status(
             &mut tx,
             actor,
@@ -206,6 +200,7 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            sla::task_settled(&mut tx, tenant, id, at).await?;
             let kind = if to == TaskStatus::Answered {
                 "task_answered"
             } else {

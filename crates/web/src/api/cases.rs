@@ -9,8 +9,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use domain::case::*;
 use domain::ids::*;
-use domain::model::{CaseFilter, Tenant};
+use domain::model::{CaseFilter, CaseSort, Tenant};
 use domain::role::Permission;
+use domain::sla::SlaState;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
@@ -33,6 +34,10 @@ pub struct ListQuery {
     pub created_to: Option<String>,
     pub updated_from: Option<String>,
     pub updated_to: Option<String>,
+    /// An SLA state: ok, warning, breached, paused or met.
+    pub sla: Option<String>,
+    /// `newest` (the default) or `sla_due`: soonest due first.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -72,13 +77,27 @@ impl ListQuery {
         let created_to = time("created_to", &self.created_to);
         let updated_from = time("updated_from", &self.updated_from);
         let updated_to = time("updated_to", &self.updated_to);
-        let before = match cursor(&self.cursor) {
-            Ok(c) => c.map(CaseId),
+        let sla_state = nonempty(&self.sla).and_then(|s| e.take(sla_state(&s)));
+        let sort = match nonempty(&self.sort).as_deref() {
+            None | Some("newest") => CaseSort::Newest,
+            Some("sla_due") => CaseSort::SlaDue,
+            Some(_) => {
+                e.push(domain::FieldError::new("sort", "must be newest or sla_due"));
+                CaseSort::Newest
+            }
+        };
+        let at = match cursor(&self.cursor) {
+            Ok(c) => c,
             Err(ApiError::Invalid(f)) => {
                 f.into_iter().for_each(|x| e.push(x));
                 None
             }
             Err(_) => None,
+        };
+        // Newest first pages by id; by SLA due the cursor counts rows.
+        let (before, offset) = match sort {
+            CaseSort::Newest => (at.map(CaseId), 0),
+            CaseSort::SlaDue => (None, at.map_or(0, |n| n.clamp(0, 1_000_000) as u32)),
         };
         e.finish(|| CaseFilter {
             statuses,
@@ -93,10 +112,18 @@ impl ListQuery {
             created_to,
             updated_from,
             updated_to,
+            sla_state,
+            sort,
             before,
+            offset,
             limit: limit(self.limit),
         })
     }
+}
+
+pub fn sla_state(text: &str) -> Result<SlaState, domain::FieldError> {
+    serde_json::from_value(json!(text.trim()))
+        .map_err(|_| domain::FieldError::new("sla", "must be ok, warning, breached, paused or met"))
 }
 
 pub async fn list(
@@ -107,7 +134,14 @@ pub async fn list(
     auth.need(Permission::ReadCases)?;
     let filter = q.filter(&auth)?;
     let items = state.store.list_cases(auth.tenant.id, &filter).await?;
-    Ok(axum::Json(Page::new(items, filter.limit, |c| c.id.0)))
+    let page = match filter.sort {
+        CaseSort::Newest => Page::new(items, filter.limit, |c| c.id.0),
+        CaseSort::SlaDue => {
+            let next = i64::from(filter.offset) + items.len() as i64;
+            Page::new(items, filter.limit, |_| next)
+        }
+    };
+    Ok(axum::Json(page))
 }
 
 pub async fn create(

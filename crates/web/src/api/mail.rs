@@ -386,7 +386,7 @@ pub async fn notifications(
 ) -> Result<impl IntoResponse, ApiError> {
     let items = state
         .store
-        .notifications(auth.tenant.id, auth.user.id)
+        .notifications(auth.tenant.id, auth.user.id, Timestamp::now())
         .await?;
     Ok(axum::Json(json!({ "items": items })))
 }

@@ -471,13 +471,19 @@ struct NotificationsPage {
 pub async fn notifications(State(state): State<AppState>, ui: UiAuth) -> Page {
     let c = Chrome::new(&ui, "notifications");
     let (tenant, user) = (ui.0.tenant.id, ui.0.user.id);
-    let items = or_page(&c, state.store.notifications(tenant, user).await)?
-        .into_iter()
-        .map(|n| {
-            let at = c.time(n.created_at);
-            (n, at)
-        })
-        .collect();
+    let items = or_page(
+        &c,
+        state
+            .store
+            .notifications(tenant, user, Timestamp::now())
+            .await,
+    )?
+    .into_iter()
+    .map(|n| {
+        let at = c.time(n.created_at);
+        (n, at)
+    })
+    .collect();
     or_page(
         &c,
         state
