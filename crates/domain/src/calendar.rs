@@ -96,6 +96,9 @@ pub struct Calendar {
     holidays: BTreeSet<Date>,
     workdays: BTreeSet<Date>,
     own_hours: BTreeMap<Date, Vec<Span>>,
+    /// Open all day every day: business time is time on the wall clock,
+    /// summed without walking the days (and without their horizon).
+    wall: bool,
 }
 
 /// A sum that has no answer.
@@ -148,11 +151,19 @@ impl Calendar {
         if week.iter().all(Vec::is_empty) {
             return Err(FieldError::new("hours", "no day of the week is open"));
         }
+        let all_day = [Span {
+            start: 0,
+            end: 24 * 60,
+        }];
+        let wall = week.iter().all(|d| d.as_slice() == all_day)
+            && holidays.is_empty()
+            && own_hours.is_empty();
         Ok(Calendar {
             tz,
             week,
             holidays,
             workdays,
+            wall,
             own_hours,
         })
     }
@@ -170,6 +181,7 @@ impl Calendar {
             holidays: BTreeSet::new(),
             workdays: BTreeSet::new(),
             own_hours: BTreeMap::new(),
+            wall: true,
         }
     }
 
@@ -262,6 +274,11 @@ impl Calendar {
         if time <= SignedDuration::ZERO {
             return Ok(start);
         }
+        if self.wall {
+            return start
+                .checked_add(time)
+                .map_err(|e| CalendarError::OutOfRange(e.to_string()));
+        }
         let mut left = time;
         for interval in self.open_from(start) {
             let (a, b) = interval?;
@@ -281,6 +298,9 @@ impl Calendar {
         let mut sum = SignedDuration::ZERO;
         if to <= from {
             return Ok(sum);
+        }
+        if self.wall {
+            return Ok(to.duration_since(from));
         }
         for interval in self.open_from(from) {
             let (a, b) = interval?;

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod customer;
 pub mod error;
 pub mod html;
+pub mod ics;
 pub mod ids;
 pub mod mail;
 pub mod mime;

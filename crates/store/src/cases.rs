@@ -26,6 +26,8 @@ pub struct CaseDetail {
     pub interactions: Vec<Interaction>,
     pub events: Vec<CaseEvent>,
     pub tasks: Vec<DepartmentTask>,
+    /// The SLA clocks of the case and its tasks.
+    pub clocks: Vec<crate::ClockInfo>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT c.id, c.year, c.seq, c.case_type, c.channel, c.priority, c.status, c.subject, \
@@ -406,6 +408,7 @@ impl Store {
             interactions: self.interactions(tenant, id).await?,
             events: self.case_events(tenant, id).await?,
             tasks: self.tasks_of_case(tenant, id).await?,
+            clocks: self.clocks(tenant, id).await?,
         })
     }
 

@@ -284,15 +284,13 @@ impl Store {
         Ok(PolicyId(id))
     }
 
-    /// Changes a policy, and its place in the order when `position` is
-    /// given. Cases already under it keep the targets they were promised;
-    /// new cases get the new ones.
+    /// Changes a policy. Cases already under it keep the targets they were
+    /// promised; new cases get the new ones.
     pub async fn update_policy(
         &self,
         actor: Actor,
         id: PolicyId,
         spec: &PolicySpec,
-        position: Option<i64>,
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
@@ -311,40 +309,60 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
-        if let Some(p) = position {
-            // Renumber 1..n with this one at its new place.
-            let mut order: Vec<i64> =
-                query("SELECT id FROM sla_policies WHERE tenant_id = $1 ORDER BY position, id")
-                    .bind(tenant.0)
-                    .fetch_all(&mut tx)
-                    .await?
-                    .iter()
-                    .map(|r| r.int("id"))
-                    .collect::<Result<_>>()?;
-            order.retain(|x| *x != id.0);
-            let at_index = usize::try_from(p.max(1) - 1).unwrap_or(0).min(order.len());
-            order.insert(at_index, id.0);
-            for (i, pid) in order.iter().enumerate() {
-                query("UPDATE sla_policies SET position = $1 WHERE tenant_id = $2 AND id = $3")
-                    .bind(i as i64 + 1)
-                    .bind(tenant.0)
-                    .bind(*pid)
-                    .execute(&mut tx)
-                    .await?;
-            }
-        }
         audit(
             &mut tx,
             actor,
             "sla_policy.update",
             &format!("sla_policy:{id}"),
-            &data([
-                ("name", spec.name.trim().to_string()),
-                (
-                    "position",
-                    position.map(|p| p.to_string()).unwrap_or_default(),
-                ),
-            ]),
+            &data([("name", spec.name.trim().to_string())]),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a policy at `position` (1 is tried first) and renumbers the rest.
+    pub async fn move_policy(
+        &self,
+        actor: Actor,
+        id: PolicyId,
+        position: i64,
+        at: Timestamp,
+    ) -> Result<()> {
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let mut order: Vec<i64> =
+            query("SELECT id FROM sla_policies WHERE tenant_id = $1 ORDER BY position, id")
+                .bind(tenant.0)
+                .fetch_all(&mut tx)
+                .await?
+                .iter()
+                .map(|r| r.int("id"))
+                .collect::<Result<_>>()?;
+        if !order.contains(&id.0) {
+            return Err(StoreError::NotFound);
+        }
+        order.retain(|x| *x != id.0);
+        let at_index = usize::try_from(position.max(1) - 1)
+            .unwrap_or(0)
+            .min(order.len());
+        order.insert(at_index, id.0);
+        for (i, pid) in order.iter().enumerate() {
+            query("UPDATE sla_policies SET position = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(i as i64 + 1)
+                .bind(tenant.0)
+                .bind(*pid)
+                .execute(&mut tx)
+                .await?;
+        }
+        audit(
+            &mut tx,
+            actor,
+            "sla_policy.move",
+            &format!("sla_policy:{id}"),
+            &data([("position", (at_index + 1).to_string())]),
             at,
         )
         .await?;

@@ -501,7 +501,7 @@ async fn night_escalations_wait_for_the_morning_unless_the_policy_says() {
             .await
             .expect("create");
         w.store
-            .update_policy(w.system, id, &spec, Some(1), at("2026-11-01T00:00:00Z"))
+            .move_policy(w.system, id, 1, at("2026-11-01T00:00:00Z"))
             .await
             .expect("first");
         let order: Vec<PolicyId> = w

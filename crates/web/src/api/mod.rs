@@ -8,6 +8,7 @@ pub mod import;
 pub(crate) mod mail;
 pub(crate) mod mailboxes;
 pub(crate) mod session;
+pub(crate) mod sla;
 pub(crate) mod tasks;
 
 use crate::AppState;
@@ -112,6 +113,37 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/custom-fields",
             get(admin::custom_fields).post(admin::create_custom_field),
         )
+        .route(
+            "/api/v1/calendars",
+            get(sla::calendars).post(sla::create_calendar),
+        )
+        .route(
+            "/api/v1/calendars/{id}",
+            get(sla::calendar)
+                .put(sla::update_calendar)
+                .delete(sla::delete_calendar),
+        )
+        .route(
+            "/api/v1/calendars/{id}/holidays",
+            post(sla::import_holidays),
+        )
+        .route(
+            "/api/v1/sla-policies",
+            get(sla::policies).post(sla::create_policy),
+        )
+        .route(
+            "/api/v1/sla-policies/{id}",
+            get(sla::policy)
+                .put(sla::update_policy)
+                .delete(sla::delete_policy),
+        )
+        .route("/api/v1/sla-policies/{id}/position", post(sla::move_policy))
+        .route(
+            "/api/v1/departments/{id}/calendar",
+            put(sla::department_calendar),
+        )
+        .route("/api/v1/sla/due", post(sla::due))
+        .route("/api/v1/sla/elapsed", post(sla::elapsed))
         .route("/api/v1/import/{kind}", post(import::import))
         .route("/api/v1/reports/summary", get(admin::summary))
         .route("/api/v1/audit", get(admin::audit))

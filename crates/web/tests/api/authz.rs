@@ -222,6 +222,86 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
     ),
     ("GET", "/api/v1/notifications", "", None),
     ("POST", "/api/v1/notifications/read", "", None),
+    ("GET", "/api/v1/calendars", "", Some(P::Administer)),
+    (
+        "POST",
+        "/api/v1/calendars",
+        r#"{"name":"c{n}","timezone":"Asia/Shanghai","hours":{"mon":["09:00-18:00"]}}"#,
+        Some(P::Administer),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/{calendar}",
+        "",
+        Some(P::Administer),
+    ),
+    (
+        "PUT",
+        "/api/v1/calendars/{calendar}",
+        r#"{"name":"c{n}","timezone":"UTC","hours":{"tue":["09:00-18:00"]}}"#,
+        Some(P::Administer),
+    ),
+    (
+        "DELETE",
+        "/api/v1/calendars/{calendar}",
+        "",
+        Some(P::Administer),
+    ),
+    (
+        "POST",
+        "/api/v1/calendars/{calendar}/holidays",
+        r#"{"ics":"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261001\nEND:VEVENT\nEND:VCALENDAR\n"}"#,
+        Some(P::Administer),
+    ),
+    ("GET", "/api/v1/sla-policies", "", Some(P::Administer)),
+    (
+        "POST",
+        "/api/v1/sla-policies",
+        r#"{"name":"p{n}","resolution":{"minutes":60}}"#,
+        Some(P::Administer),
+    ),
+    (
+        "GET",
+        "/api/v1/sla-policies/{policy}",
+        "",
+        Some(P::Administer),
+    ),
+    (
+        "PUT",
+        "/api/v1/sla-policies/{policy}",
+        r#"{"name":"p{n}","first_response":{"minutes":60}}"#,
+        Some(P::Administer),
+    ),
+    (
+        "DELETE",
+        "/api/v1/sla-policies/{policy}",
+        "",
+        Some(P::Administer),
+    ),
+    (
+        "POST",
+        "/api/v1/sla-policies/{policy}/position",
+        r#"{"position":1}"#,
+        Some(P::Administer),
+    ),
+    (
+        "PUT",
+        "/api/v1/departments/{dept}/calendar",
+        r#"{"calendar_id":null}"#,
+        Some(P::Administer),
+    ),
+    (
+        "POST",
+        "/api/v1/sla/due",
+        r#"{"start":"2026-11-02T09:00:00+08:00","minutes":60}"#,
+        Some(P::Administer),
+    ),
+    (
+        "POST",
+        "/api/v1/sla/elapsed",
+        r#"{"from":"2026-11-02","to":"2026-11-03"}"#,
+        Some(P::Administer),
+    ),
 ];
 
 /// Endpoints outside the matrix: public, or ending the caller's own session.
@@ -352,6 +432,38 @@ impl Fixture<'_> {
                     .to_string(),
             );
         }
+        if s.contains("{calendar}") {
+            let spec = domain::calendar::CalendarSpec {
+                timezone: "Asia/Shanghai".into(),
+                hours: [("mon".to_string(), vec!["09:00-18:00".to_string()])].into(),
+                exceptions: Default::default(),
+            };
+            let id = self
+                .app
+                .store
+                .create_calendar(
+                    actor,
+                    &format!("fixture {}x{}", self.n, caller.user_id),
+                    &spec,
+                    now,
+                )
+                .await
+                .unwrap();
+            s = s.replace("{calendar}", &id.to_string());
+        }
+        if s.contains("{policy}") {
+            let spec: domain::policy::PolicySpec = serde_json::from_value(
+                json!({"name": format!("fixture {}x{}", self.n, caller.user_id), "resolution": {"minutes": 60}}),
+            )
+            .unwrap();
+            let id = self
+                .app
+                .store
+                .create_policy(actor, &spec, now)
+                .await
+                .unwrap();
+            s = s.replace("{policy}", &id.to_string());
+        }
         if s.contains("{token}") {
             // The caller's own token when the caller is in tenant a; someone else's otherwise.
             let (_, body) = caller
@@ -384,6 +496,9 @@ fn expected(role: Role, perm: Option<Permission>, own_tenant: bool, path: &str) 
         "{sha}",
         "{outbound}",
         "{mailbox}",
+        "{calendar}",
+        "{policy}",
+        "{dept}",
     ]
     .iter()
     .any(|p| path.contains(p));
