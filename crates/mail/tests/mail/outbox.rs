@@ -601,3 +601,88 @@ print("OK")
         );
     }
 }
+
+/// Under an SLA policy the acknowledgement promises the first response's due
+/// instant; the acknowledgement itself is not the answer, the agent's reply is.
+#[tokio::test]
+async fn the_acknowledgement_quotes_the_sla_and_the_reply_meets_it() {
+    for (backend, url) in store::testing::fresh_database_urls().await {
+        let env = Env::start(&url, ListenerLimits::default(), 1 << 20).await;
+        let spec: domain::policy::PolicySpec = serde_json::from_value(serde_json::json!({
+            "name": "e-mail",
+            "conditions": {"channels": ["email"]},
+            "first_response": {"minutes": 90, "business": false},
+            "resolution": {"minutes": 2880, "business": false}
+        }))
+        .unwrap();
+        env.store
+            .create_policy(env.actor(), &spec, Timestamp::now())
+            .await
+            .unwrap();
+        let msg = "From: zhao.lei@example.cn\r\nTo: service@auto.example\r\nSubject: =?UTF-8?B?5Y+R56Wo6Zeu6aKY?=\r\n\
+                   Message-ID: <sla1@example.cn>\r\n\r\n什么时候能答复？\r\n";
+        let sent = env
+            .send(
+                "zhao.lei@example.cn",
+                &["service@auto.example"],
+                msg.as_bytes(),
+            )
+            .await;
+        assert_eq!(sent, "OK", "{backend}");
+        let case_id = env.last().await.case_id.unwrap();
+        let case = env.store.case(env.tenant, case_id).await.unwrap();
+        let due = case.summary.created_at + jiff::SignedDuration::from_mins(90);
+        assert_eq!(case.summary.sla_due_at, Some(due), "{backend}");
+
+        let queued = env
+            .store
+            .outbox(env.tenant, Some(case_id), 10)
+            .await
+            .unwrap();
+        let raw = env
+            .store
+            .outbound_source(env.tenant, queued[0].id)
+            .await
+            .unwrap();
+        let ack = mail::parse::parse(&raw, "");
+        let promised = due
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string();
+        assert!(
+            ack.text.contains(&promised),
+            "{backend}: {promised} in {}",
+            ack.text
+        );
+        let running = |clocks: &[store::ClockInfo]| {
+            clocks
+                .iter()
+                .filter(|c| c.stopped_at.is_none())
+                .map(|c| c.kind.to_string())
+                .collect::<Vec<_>>()
+        };
+        let clocks = env.store.clocks(env.tenant, case_id).await.unwrap();
+        assert_eq!(
+            running(&clocks),
+            ["first_response", "resolution"],
+            "{backend}"
+        );
+
+        let staff = agent(&env).await;
+        env.store
+            .queue_reply(
+                staff,
+                case_id,
+                &ReplyInput {
+                    body: "您好，明天上午答复。".into(),
+                    ..ReplyInput::default()
+                },
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let clocks = env.store.clocks(env.tenant, case_id).await.unwrap();
+        assert_eq!(running(&clocks), ["resolution"], "{backend}");
+        assert_eq!(clocks[0].state, domain::sla::SlaState::Met, "{backend}");
+    }
+}
