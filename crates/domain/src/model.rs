@@ -53,6 +53,8 @@ pub struct Department {
     /// The named person toward the center (接口人).
     pub interface_user_id: Option<UserId>,
     pub default_deadline_hours: i64,
+    /// The calendar its handling deadlines count (none: the wall clock).
+    pub calendar_id: Option<CalendarId>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -102,6 +102,7 @@ impl Store {
             name: name.into(),
             interface_user_id: interface_user,
             default_deadline_hours,
+            calendar_id: None,
         })
     }
 
@@ -150,7 +151,7 @@ impl Store {
 
     pub async fn departments(&self, tenant: TenantId) -> Result<Vec<Department>> {
         let rows = sqlx::query(
-            "SELECT id, name, interface_user_id, default_deadline_hours FROM departments WHERE tenant_id = $1 ORDER BY name",
+            "SELECT id, name, interface_user_id, default_deadline_hours, calendar_id FROM departments WHERE tenant_id = $1 ORDER BY name",
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
@@ -162,6 +163,7 @@ impl Store {
                     name: r.text("name")?,
                     interface_user_id: r.opt_int("interface_user_id")?.map(UserId),
                     default_deadline_hours: r.int("default_deadline_hours")?,
+                    calendar_id: r.opt_int("calendar_id")?.map(CalendarId),
                 })
             })
             .collect()

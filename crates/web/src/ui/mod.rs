@@ -4,6 +4,7 @@
 mod i18n;
 mod mail;
 mod pages;
+mod sla;
 
 use crate::AppState;
 use crate::auth::{Auth, cookie};
@@ -56,6 +57,19 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/templates", post(mail::save_template))
         .route("/mail/log", get(mail::log))
         .route("/notifications", get(mail::notifications))
+        .route("/sla", get(sla::overview))
+        .route(
+            "/sla/calendars/{id}",
+            get(sla::calendar_form).post(sla::save_calendar),
+        )
+        .route("/sla/calendars/{id}/holidays", post(sla::upload_holidays))
+        .route("/sla/calendars/{id}/delete", post(sla::delete_calendar))
+        .route(
+            "/sla/policies/{id}",
+            get(sla::policy_form).post(sla::save_policy),
+        )
+        .route("/sla/policies/{id}/{action}", post(sla::policy_action))
+        .route("/sla/departments/{id}", post(sla::department_calendar))
         .route("/assets/{file}", get(asset))
 }
 

@@ -21,6 +21,7 @@ use domain::case::*;
 use domain::ids::*;
 use domain::model::*;
 use domain::role::Permission;
+use domain::sla::SlaState;
 use domain::task::TaskStatus;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -146,6 +147,9 @@ pub struct CaseRow {
     pub status: CaseStatus,
     pub assignee: String,
     pub updated: String,
+    /// `ok`, `warning`, … or empty when no SLA applies.
+    pub sla: String,
+    pub sla_due: String,
 }
 
 fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
@@ -162,9 +166,23 @@ fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
             status: s.status,
             assignee: s.assignee_name.clone().unwrap_or_else(|| "—".into()),
             updated: c.time(s.updated_at),
+            sla: s.sla_state.map(sla_text).unwrap_or_default().to_string(),
+            sla_due: s.sla_due_at.map(|t| c.time(t)).unwrap_or_default(),
         })
         .collect()
 }
+
+pub fn sla_text(s: SlaState) -> &'static str {
+    match s {
+        SlaState::Ok => "ok",
+        SlaState::Warning => "warning",
+        SlaState::Breached => "breached",
+        SlaState::Paused => "paused",
+        SlaState::Met => "met",
+    }
+}
+
+pub const SLA_STATES: [&str; 5] = ["ok", "warning", "breached", "paused", "met"];
 
 #[derive(Deserialize, Default)]
 pub struct CaseListForm {
@@ -179,6 +197,10 @@ pub struct CaseListForm {
     #[serde(default)]
     number: String,
     #[serde(default)]
+    sla: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
     cursor: String,
 }
 
@@ -191,6 +213,7 @@ struct CasesPage {
     statuses: &'static [CaseStatus],
     types: &'static [CaseType],
     channels: &'static [Channel],
+    sla_states: [&'static str; 5],
     next_url: Option<String>,
     first_url: String,
 }
@@ -212,6 +235,8 @@ pub async fn cases(
         case_type: Some(f.case_type.clone()),
         channel: Some(f.channel.clone()),
         assignee: Some(f.assignee.clone()),
+        sla: Some(f.sla.clone()),
+        sort: Some(f.sort.clone()),
         cursor: Some(f.cursor.clone()),
         limit: Some(50),
         ..Default::default()
@@ -219,14 +244,21 @@ pub async fn cases(
     let filter = or_page(&c, q.filter(&ui.0))?;
     let items = or_page(&c, state.store.list_cases(ui.0.tenant.id, &filter).await)?;
     let base = format!(
-        "/cases?status={}&type={}&channel={}&assignee={}",
+        "/cases?status={}&type={}&channel={}&assignee={}&sla={}&sort={}",
         encode(&f.status),
         encode(&f.case_type),
         encode(&f.channel),
-        encode(&f.assignee)
+        encode(&f.assignee),
+        encode(&f.sla),
+        encode(&f.sort)
     );
+    // Newest first pages by the last id; by SLA due by rows shown.
+    let next = match filter.sort {
+        CaseSort::Newest => items.last().map(|l| l.id.0),
+        CaseSort::SlaDue => Some(i64::from(filter.offset) + items.len() as i64),
+    };
     let next_url = (items.len() as u32 >= filter.limit)
-        .then(|| items.last().map(|l| format!("{base}&cursor={}", l.id)))
+        .then(|| next.map(|n| format!("{base}&cursor={n}")))
         .flatten();
     let rows = case_rows(&c, &items);
     Ok(render(&CasesPage {
@@ -236,6 +268,7 @@ pub async fn cases(
         statuses: CaseStatus::ALL,
         types: CaseType::ALL,
         channels: Channel::ALL,
+        sla_states: SLA_STATES,
         next_url,
         first_url: base,
     }))
@@ -306,6 +339,17 @@ struct CasePage {
     reply_templates: Vec<store::MailTemplate>,
     /// The tenant has an address to send from.
     can_mail: bool,
+    clocks: Vec<ClockRow>,
+}
+
+/// An SLA clock as the case page lists it.
+pub struct ClockRow {
+    pub kind: String,
+    pub state: &'static str,
+    pub target: i64,
+    pub started: String,
+    pub due: String,
+    pub stopped: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -376,6 +420,34 @@ pub async fn case(
             ),
             "task_answered" | "task_returned" => e.data.get("text").cloned().unwrap_or_default(),
             "task_created" => e.data.get("instructions").cloned().unwrap_or_default(),
+            "sla_policy" => e.data.get("policy").cloned().unwrap_or_default(),
+            "sla_warning" | "sla_breached" => {
+                c.t.of("clock", e.data.get("clock").map_or("", |s| s.as_str()))
+                    .into_owned()
+            }
+            "escalated" => {
+                let what = e.data.get("action").map_or("", |s| s.as_str());
+                match what {
+                    "notify" => format!(
+                        "{} {}",
+                        c.t.get("sla.breach_notify"),
+                        c.t.of(
+                            "recipient",
+                            e.data.get("recipient").map_or("", |s| s.as_str())
+                        )
+                    ),
+                    "raise_priority" => format!(
+                        "{}: {}",
+                        c.t.get("sla.raise_priority"),
+                        e.data.get("priority").cloned().unwrap_or_default()
+                    ),
+                    _ => format!(
+                        "{}: {}",
+                        c.t.get("sla.move_to_team"),
+                        e.data.get("team_id").cloned().unwrap_or_default()
+                    ),
+                }
+            }
             "updated" => e
                 .data
                 .iter()
@@ -405,6 +477,18 @@ pub async fn case(
         .filter(|t| t.kind == domain::template::TemplateKind::Reply)
         .collect();
     let can_mail = !or_page(&c, state.store.mail_addresses(tenant).await)?.is_empty();
+    let clocks = d
+        .clocks
+        .iter()
+        .map(|k| ClockRow {
+            kind: k.kind.to_string(),
+            state: sla_text(k.state),
+            target: k.target_minutes,
+            started: c.time(k.started_at),
+            due: k.due_at.map(|t| c.time(t)).unwrap_or_default(),
+            stopped: k.stopped_at.map(|t| c.time(t)).unwrap_or_default(),
+        })
+        .collect();
     let s = d.case.summary.clone();
     Ok(render(&CasePage {
         created: c.time(s.created_at),
@@ -423,6 +507,7 @@ pub async fn case(
         mail,
         reply_templates,
         can_mail,
+        clocks,
         c,
     }))
 }

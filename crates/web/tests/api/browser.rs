@@ -578,3 +578,103 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
     b.goto(&format!("{}/mail/log", app.base)).await;
     assert!(b.text("#mail-outbound").await.contains("Queued"));
 }
+
+/// An administrator sets up a business calendar (holidays typed and
+/// imported from an .ics file), checks a deadline, writes a policy; a new
+/// case then shows its SLA clocks in the list and on its page.
+#[tokio::test]
+async fn an_administrator_sets_up_sla_and_the_case_shows_its_clocks() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("sla-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.admin").await;
+    b.goto(&format!("{}/sla", app.base)).await;
+    b.click_nav("#new-calendar").await;
+    b.type_into("#calendar-form input[name=name]", "客服中心")
+        .await;
+    b.type_into("#calendar-form textarea[name=holidays]", "2026-12-25")
+        .await;
+    b.click_nav("#calendar-form button").await;
+    assert!(b.text("#sla-calendars").await.contains("客服中心"));
+
+    // Next year's holidays from a feed: New Year's Day off, a Saturday worked.
+    b.click_nav("#sla-calendars a").await;
+    let feed = dir.join("holidays.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\nSUMMARY:元旦 假期\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270109\r\nSUMMARY:元旦 补班\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    b.upload("#ics-form input[name=ics]", &feed).await;
+    b.click_nav("#ics-form button").await;
+    let holidays = b.value("#calendar-form textarea[name=holidays]").await;
+    assert_eq!(holidays, "2026-12-25\n2027-01-01");
+    assert_eq!(
+        b.value("#calendar-form textarea[name=workdays]").await,
+        "2027-01-09"
+    );
+
+    // Two business hours from Christmas Eve 17:00: one that evening, one on
+    // Monday morning after the holiday and the weekend.
+    b.goto(&format!("{}/sla", app.base)).await;
+    b.click("#sla-preview select[name=calendar] option:nth-child(2)")
+        .await;
+    b.type_into(
+        "#sla-preview input[name=start]",
+        "2026-12-24T17:00:00+08:00",
+    )
+    .await;
+    b.type_into("#sla-preview input[name=minutes]", "120").await;
+    b.click_nav("#sla-preview button").await;
+    assert_eq!(b.text("#preview-result").await, "2026-12-28T10:00:00+08:00");
+
+    b.click_nav("#new-policy").await;
+    b.type_into("#policy-form input[name=name]", "标准服务")
+        .await;
+    b.click("#policy-form select[name=calendar_id] option:nth-child(2)")
+        .await;
+    b.type_into("#policy-form input[name=first_response_minutes]", "240")
+        .await;
+    b.type_into("#policy-form input[name=resolution_minutes]", "2400")
+        .await;
+    b.click_nav("#policy-form button[type=submit]").await;
+    let policies = b.text("#sla-policies").await;
+    assert!(policies.contains("标准服务"), "{policies}");
+    assert!(policies.contains("首次响应 240分钟"), "{policies}");
+    b.screenshot("sla").await;
+
+    let tenant = app.tenants["a"];
+    let actor = Actor {
+        tenant_id: tenant,
+        user_id: None,
+        channel: None,
+    };
+    let input = domain::model::CaseInput {
+        case_type: domain::case::CaseType::Inquiry,
+        channel: domain::case::Channel::Email,
+        priority: domain::case::Priority::Normal,
+        subject: "发票什么时候寄出".into(),
+        description: String::new(),
+        customer_id: None,
+        category_id: None,
+        assignee_id: None,
+        team_id: None,
+        custom: Default::default(),
+    };
+    let case = app
+        .store
+        .create_case(actor, "Asia/Shanghai", &input, None, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    b.goto(&format!("{}/cases?sla=ok&sort=sla_due", app.base))
+        .await;
+    let row = b.text("table.list tbody tr").await;
+    assert!(row.contains("发票什么时候寄出"), "{row}");
+    assert!(row.contains("正常"), "{row}");
+    b.goto(&format!("{}/cases/{case}", app.base)).await;
+    let clocks = b.text("#sla-clocks").await;
+    assert!(clocks.contains("首次响应"), "{clocks}");
+    assert!(clocks.contains("解决时限"), "{clocks}");
+}
