@@ -355,6 +355,147 @@ fn days_ago(now: Timestamp, days: u64, rng: &mut Rng) -> Timestamp {
         .unwrap_or(now)
 }
 
+/// China's 2026 public holidays and make-up working days (调休).
+const CN_HOLIDAYS_2026: &[&str] = &[
+    "2026-01-01",
+    "2026-01-02",
+    "2026-01-03",
+    "2026-02-15",
+    "2026-02-16",
+    "2026-02-17",
+    "2026-02-18",
+    "2026-02-19",
+    "2026-02-20",
+    "2026-02-21",
+    "2026-02-22",
+    "2026-02-23",
+    "2026-04-04",
+    "2026-04-05",
+    "2026-04-06",
+    "2026-05-01",
+    "2026-05-02",
+    "2026-05-03",
+    "2026-05-04",
+    "2026-05-05",
+    "2026-06-19",
+    "2026-06-20",
+    "2026-06-21",
+    "2026-09-25",
+    "2026-09-26",
+    "2026-09-27",
+    "2026-10-01",
+    "2026-10-02",
+    "2026-10-03",
+    "2026-10-04",
+    "2026-10-05",
+    "2026-10-06",
+    "2026-10-07",
+];
+const CN_WORKDAYS_2026: &[&str] = &[
+    "2026-01-04",
+    "2026-02-14",
+    "2026-02-28",
+    "2026-05-09",
+    "2026-09-20",
+    "2026-10-10",
+];
+
+fn target(minutes: u32, business: bool) -> Option<domain::policy::Target> {
+    Some(domain::policy::Target { minutes, business })
+}
+
+/// A business calendar for the center (Monday to Saturday with a lunch
+/// break, China's holidays) and the SLA policies a center starts from; with
+/// `rescue`, a 24-hour line whose promises run on the wall clock.
+async fn sla_setup(
+    store: &Store,
+    actor: Actor,
+    escalation_team: Option<TeamId>,
+    rescue: bool,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    use domain::policy::{Conditions, Escalation, PolicySpec, Recipient};
+    let day = || vec!["08:30-12:00".to_string(), "13:00-18:00".to_string()];
+    let spec = domain::calendar::CalendarSpec {
+        timezone: "Asia/Shanghai".into(),
+        hours: ["mon", "tue", "wed", "thu", "fri", "sat"]
+            .iter()
+            .map(|d| (d.to_string(), day()))
+            .collect(),
+        exceptions: domain::calendar::ExceptionsSpec {
+            holidays: CN_HOLIDAYS_2026.iter().map(|d| d.to_string()).collect(),
+            workdays: CN_WORKDAYS_2026.iter().map(|d| d.to_string()).collect(),
+            hours: Default::default(),
+        },
+    };
+    let office = store
+        .create_calendar(actor, "客服中心 Service center", &spec, at)
+        .await?;
+    let base = PolicySpec {
+        name: String::new(),
+        active: true,
+        conditions: Conditions::default(),
+        calendar_id: Some(office),
+        first_response: None,
+        next_response: None,
+        resolution: None,
+        task: None,
+        pause_statuses: vec![CaseStatus::PendingCustomer],
+        warn_percent: 80,
+        warn_notify: vec![Recipient::Assignee],
+        breach: Escalation {
+            notify: vec![Recipient::Assignee, Recipient::TeamLeader],
+            raise_priority: true,
+            move_to_team: None,
+        },
+        notify_any_time: false,
+    };
+    let mut policies = Vec::new();
+    if rescue {
+        policies.push(PolicySpec {
+            name: "道路救援 Roadside rescue".into(),
+            conditions: Conditions {
+                case_types: vec![CaseType::Rescue],
+                ..Conditions::default()
+            },
+            first_response: target(15, false),
+            resolution: target(240, false),
+            notify_any_time: true,
+            ..base.clone()
+        });
+    }
+    policies.push(PolicySpec {
+        name: "VIP 投诉 VIP complaints".into(),
+        conditions: Conditions {
+            case_types: vec![CaseType::Complaint],
+            tiers: vec!["vip".into(), "key_account".into()],
+            ..Conditions::default()
+        },
+        first_response: target(60, true),
+        next_response: target(120, true),
+        resolution: target(960, true),
+        task: target(480, true),
+        breach: Escalation {
+            notify: vec![Recipient::TeamLeader, Recipient::Supervisor],
+            raise_priority: true,
+            move_to_team: escalation_team,
+        },
+        ..base.clone()
+    });
+    policies.push(PolicySpec {
+        name: "标准 Standard".into(),
+        first_response: target(240, true),
+        next_response: target(480, true),
+        resolution: target(2400, true),
+        task: target(1440, true),
+        ..base
+    });
+    for p in &policies {
+        store.create_policy(actor, p, at).await?;
+    }
+    Ok(())
+}
+
 async fn seed_auto(
     store: &Store,
     hash: &str,
@@ -414,6 +555,7 @@ async fn seed_auto(
         start,
     )
     .await?;
+    sla_setup(store, actor, s.teams.get(2).copied(), true, start).await?;
     let cats = category_tree(store, actor, AUTO_CATEGORIES, start).await?;
     // Dealers and service stations, then owners with vehicles, then service history.
     let mut records = Vec::new();
@@ -594,6 +736,7 @@ async fn seed_fund(
         start,
     )
     .await?;
+    sla_setup(store, actor, None, false, start).await?;
     let cats = category_tree(store, actor, FUND_CATEGORIES, start).await?;
     let mut records = Vec::new();
     for i in 0..sizes.fund_customers {
