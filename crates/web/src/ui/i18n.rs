@@ -612,6 +612,23 @@ mod tests {
     }
 
     #[test]
+    fn every_key_a_template_asks_for_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("c.t.get(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(
+                    TEXTS.iter().any(|(k, _, _)| *k == key),
+                    "{} asks for {key}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn keys_are_unique_and_both_languages_filled() {
         for (i, (k, en, zh)) in TEXTS.iter().enumerate() {
             assert!(!en.is_empty() && !zh.is_empty(), "{k}");
