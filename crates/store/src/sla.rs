@@ -592,20 +592,20 @@ pub(crate) async fn recount_calendar<E: Exec>(
     for r in &rows {
         let row = clock_row(r)?;
         let d = save_clock(conn, tenant, &mut cals, &row, at).await?;
-        match row.task_id {
-            Some(t) => {
+        match (row.task_id, d.due_at) {
+            (Some(t), Some(due)) => {
                 query(
                     "UPDATE department_tasks SET deadline_at = $1 WHERE tenant_id = $2 AND id = $3",
                 )
-                .bind(d.due_at.map(ms))
+                .bind(ms(due))
                 .bind(tenant.0)
                 .bind(t)
                 .execute(conn)
                 .await?;
                 set_task_state(conn, tenant, t, d.state).await?;
             }
-            None if !cases.contains(&row.case_id) => cases.push(row.case_id),
-            None => {}
+            (None, _) if !cases.contains(&row.case_id) => cases.push(row.case_id),
+            _ => {}
         }
     }
     for case in cases {
@@ -895,16 +895,25 @@ async fn fire<E: Exec>(
             let open = hours.next_open(now).map_err(calendar_err)?;
             (open > now).then_some(open)
         };
-        let number = query("SELECT year, seq FROM cases WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(row.case_id.0)
-            .fetch_one(conn)
-            .await?;
+        let r = query(
+            "SELECT c.year, c.seq, t.timezone FROM cases c JOIN tenants t ON t.id = c.tenant_id \
+             WHERE c.tenant_id = $1 AND c.id = $2",
+        )
+        .bind(tenant.0)
+        .bind(row.case_id.0)
+        .fetch_one(conn)
+        .await?;
         let number = domain::case::CaseNumber {
-            year: number.int("year")? as i16,
-            seq: number.int("seq")?,
+            year: r.int("year")? as i16,
+            seq: r.int("seq")?,
         };
-        let body = format!("{number} {} {due}", row.kind);
+        // The case, the promise and its due time on the tenant's clock.
+        let tz = jiff::tz::TimeZone::get(&r.text("timezone")?).unwrap_or(jiff::tz::TimeZone::UTC);
+        let local = row
+            .due_at
+            .map(|d| d.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let body = format!("{number} {} {local}", row.kind);
         for (recipient, user) in &people {
             query(
                 "INSERT INTO notifications (tenant_id, user_id, case_id, kind, body, created_at, deliver_at) \

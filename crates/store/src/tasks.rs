@@ -47,6 +47,10 @@ fn task_row(r: &AnyRow) -> Result<DepartmentTask> {
 pub struct TaskFilter {
     pub department_id: Option<DepartmentId>,
     pub status: Option<TaskStatus>,
+    pub sla_state: Option<domain::sla::SlaState>,
+    /// Soonest deadline first (paged by `offset`), else newest first (by `before`).
+    pub by_deadline: bool,
+    pub offset: u32,
     pub before: Option<TaskId>,
     pub limit: u32,
 }
@@ -137,11 +141,20 @@ impl Store {
         if let Some(s) = f.status {
             q.push(" AND t.status = ").str(s.as_str());
         }
-        if let Some(b) = f.before {
-            q.push(" AND t.id < ").int(b.0);
+        if let Some(s) = f.sla_state {
+            q.push(" AND t.sla_state = ").str(sla::state_text(s));
         }
-        q.push(" ORDER BY t.id DESC LIMIT ")
-            .int(i64::from(f.limit.clamp(1, 200)));
+        if f.by_deadline {
+            q.push(" ORDER BY t.deadline_at, t.id LIMIT ")
+                .int(i64::from(f.limit.clamp(1, 200)));
+            q.push(" OFFSET ").int(i64::from(f.offset));
+        } else {
+            if let Some(b) = f.before {
+                q.push(" AND t.id < ").int(b.0);
+            }
+            q.push(" ORDER BY t.id DESC LIMIT ")
+                .int(i64::from(f.limit.clamp(1, 200)));
+        }
         q.fetch_all_pool(&self.pool)
             .await?
             .iter()

@@ -84,6 +84,10 @@ pub async fn get_one(
 pub struct TaskQuery {
     pub status: Option<String>,
     pub department: Option<i64>,
+    /// An SLA state: ok, warning, breached, met.
+    pub sla: Option<String>,
+    /// `newest` (the default) or `deadline`: soonest deadline first.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -96,7 +100,11 @@ pub async fn list(
     auth.need(Permission::ReadTasks)?;
     let filter = task_filter(&auth, &q)?;
     let items = state.store.tasks(auth.tenant.id, &filter).await?;
-    Ok(axum::Json(Page::new(items, filter.limit, |t| t.id.0)))
+    let next = i64::from(filter.offset) + items.len() as i64;
+    let by_deadline = filter.by_deadline;
+    Ok(axum::Json(Page::new(items, filter.limit, |t| {
+        if by_deadline { next } else { t.id.0 }
+    })))
 }
 
 pub fn task_filter(auth: &Auth, q: &TaskQuery) -> Result<TaskFilter, ApiError> {
@@ -105,15 +113,33 @@ pub fn task_filter(auth: &Auth, q: &TaskQuery) -> Result<TaskFilter, ApiError> {
     } else {
         q.department.map(DepartmentId)
     };
+    let by_deadline = match q.sort.as_deref().unwrap_or("") {
+        "" | "newest" => false,
+        "deadline" => true,
+        _ => return Err(ApiError::field("sort", "must be newest or deadline")),
+    };
+    let at = cursor(&q.cursor)?;
     Ok(TaskFilter {
         department_id,
+        sla_state: q
+            .sla
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(super::cases::sla_state)
+            .transpose()?,
+        by_deadline,
+        offset: if by_deadline {
+            at.map_or(0, |n| n.clamp(0, 1_000_000) as u32)
+        } else {
+            0
+        },
         status: q
             .status
             .as_deref()
             .filter(|s| !s.is_empty())
             .map(TaskStatus::parse)
             .transpose()?,
-        before: cursor(&q.cursor)?.map(TaskId),
+        before: if by_deadline { None } else { at.map(TaskId) },
         limit: limit(q.limit),
     })
 }

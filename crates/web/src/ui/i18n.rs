@@ -274,6 +274,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("sort", "Sort", "排序"),
     ("sort.newest", "Newest first", "最新优先"),
     ("sort.sla_due", "SLA due soonest", "最先到期"),
+    ("sort.deadline", "Deadline soonest", "最先到期"),
     ("clock.first_response", "First response", "首次响应"),
     ("clock.next_response", "Next response", "后续响应"),
     ("clock.resolution", "Resolution", "解决时限"),

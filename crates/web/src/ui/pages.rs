@@ -297,6 +297,7 @@ pub struct TaskView {
     pub overdue: bool,
     pub instructions: String,
     pub answer: Option<String>,
+    pub sla: String,
 }
 
 fn task_views(c: &Chrome, tasks: &[DepartmentTask]) -> Vec<TaskView> {
@@ -314,6 +315,7 @@ fn task_views(c: &Chrome, tasks: &[DepartmentTask]) -> Vec<TaskView> {
             overdue: t.status == TaskStatus::Open && t.deadline_at < now,
             instructions: t.instructions.clone(),
             answer: t.answer.clone(),
+            sla: t.sla_state.map(sla_text).unwrap_or_default().to_string(),
         })
         .collect()
 }
@@ -917,6 +919,9 @@ pub async fn customer(State(state): State<AppState>, ui: UiAuth, Path(id): Path<
 struct TasksPage {
     c: Chrome,
     status: String,
+    sla: String,
+    sort: String,
+    sla_states: [&'static str; 5],
     statuses: &'static [TaskStatus],
     rows: Vec<TaskView>,
     next_url: Option<String>,
@@ -928,17 +933,31 @@ pub async fn tasks(State(state): State<AppState>, ui: UiAuth, Query(q): Query<Ta
     let filter = or_page(&c, task_filter(&ui.0, &q))?;
     let items = or_page(&c, state.store.tasks(ui.0.tenant.id, &filter).await)?;
     let status = q.status.clone().unwrap_or_default();
+    let sla = q.sla.clone().unwrap_or_default();
+    let sort = q.sort.clone().unwrap_or_default();
+    let next = match filter.by_deadline {
+        true => Some(i64::from(filter.offset) + items.len() as i64),
+        false => items.last().map(|t| t.id.0),
+    };
     let next_url = (items.len() as u32 >= limit(q.limit))
         .then(|| {
-            items
-                .last()
-                .map(|t| format!("/tasks?status={}&cursor={}", encode(&status), t.id))
+            next.map(|n| {
+                format!(
+                    "/tasks?status={}&sla={}&sort={}&cursor={n}",
+                    encode(&status),
+                    encode(&sla),
+                    encode(&sort)
+                )
+            })
         })
         .flatten();
     let rows = task_views(&c, &items);
     Ok(render(&TasksPage {
         c,
         status,
+        sla,
+        sort,
+        sla_states: SLA_STATES,
         statuses: TaskStatus::ALL,
         rows,
         next_url,

@@ -11,4 +11,5 @@ mod customers;
 mod import;
 mod mail;
 mod session;
+mod sla;
 mod tasks;
