@@ -164,8 +164,7 @@ fn sla(action: Sla) -> anyhow::Result<()> {
         } => {
             let calendar = load(&calendar)?;
             let due = calendar.due(start, minutes.into())?;
-            let local = due.to_zoned(calendar.time_zone().clone());
-            println!("{}", local.strftime("%Y-%m-%dT%H:%M:%S%:z"));
+            println!("{}", calendar.show(due));
         }
         Sla::Elapsed { calendar, from, to } => {
             let elapsed = load(&calendar)?.elapsed(from, to)?;

@@ -189,6 +189,13 @@ impl Calendar {
         &self.tz
     }
 
+    /// An instant as the calendar's wall clocks show it (RFC 3339 with offset).
+    pub fn show(&self, t: Timestamp) -> String {
+        t.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    }
+
     /// The hours a date is open: its own hours, else none on a holiday, a
     /// normal weekday's on a make-up day, else its weekday's.
     fn hours_on(&self, d: Date) -> &[Span] {

@@ -152,10 +152,7 @@ const MAX_TARGET_MINUTES: u32 = 366 * 24 * 60;
 
 impl PolicySpec {
     pub fn check(&self) -> Result<(), FieldError> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(FieldError::new("name", "must be 1 to 100 characters"));
-        }
+        crate::contact::text("name", &self.name, 100)?;
         for kind in ClockKind::ALL {
             if let Some(t) = self.target(*kind)
                 && (t.minutes == 0 || t.minutes > MAX_TARGET_MINUTES)

@@ -2,20 +2,23 @@
 //! business minutes of [`Calendar::always_open`]), paused while the case
 //! waits for the customer, stopped when the promise is kept.
 
+use crate::FieldError;
 use crate::calendar::{Calendar, CalendarError};
+use crate::case::vocabulary;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// Where a clock stands, as lists filter and sort by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaState {
-    Ok,
-    Warning,
-    Breached,
-    Paused,
-    Met,
-}
+vocabulary!(
+    /// Where a clock stands, as lists filter and sort by it.
+    SlaState, "sla" {
+        Ok = "ok",
+        Warning = "warning",
+        Breached = "breached",
+        Paused = "paused",
+        Met = "met",
+    }
+);
 
 /// A span the clock did not run: `until` is `None` while it is paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

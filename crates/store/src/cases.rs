@@ -454,7 +454,7 @@ impl Store {
             }
         }
         if let Some(s) = f.sla_state {
-            q.push(" AND k.sla_state = ").str(sla::state_text(s));
+            q.push(" AND k.sla_state = ").str(s.as_str());
         }
         let ints = [
             ("k.assignee_id =", f.assignee_id.map(|v| v.0)),

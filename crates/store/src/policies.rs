@@ -34,10 +34,7 @@ pub struct StoredPolicy {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    let n = name.trim().chars().count();
-    if n == 0 || n > 100 {
-        return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
-    }
+    domain::contact::text("name", name, 100).map_err(StoreError::Invalid)?;
     Ok(())
 }
 

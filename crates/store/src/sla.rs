@@ -157,26 +157,7 @@ fn pauses_json(c: &Clock) -> String {
 }
 
 pub(crate) fn sla_state(text: &str) -> Result<SlaState> {
-    [
-        SlaState::Ok,
-        SlaState::Warning,
-        SlaState::Breached,
-        SlaState::Paused,
-        SlaState::Met,
-    ]
-    .into_iter()
-    .find(|s| state_text(*s) == text)
-    .ok_or_else(|| StoreError::Internal(format!("stored SLA state {text:?}")))
-}
-
-pub(crate) fn state_text(s: SlaState) -> &'static str {
-    match s {
-        SlaState::Ok => "ok",
-        SlaState::Warning => "warning",
-        SlaState::Breached => "breached",
-        SlaState::Paused => "paused",
-        SlaState::Met => "met",
-    }
+    vocab(SlaState::parse(text))
 }
 
 /// The instants and state of a clock at `now`, after the escalation reached `stage`.
@@ -257,7 +238,7 @@ async fn insert_clock<E: Exec>(
     .bind(clock.stopped_at.map(ms))
     .bind(d.due_at.map(ms))
     .bind(d.warn_at.map(ms))
-    .bind(state_text(d.state))
+    .bind(SlaState::as_str(d.state))
     .bind(d.next_fire.map(ms))
     .execute(conn)
     .await?;
@@ -282,7 +263,7 @@ async fn save_clock<E: Exec>(
     .bind(row.clock.stopped_at.map(ms))
     .bind(d.due_at.map(ms))
     .bind(d.warn_at.map(ms))
-    .bind(state_text(d.state))
+    .bind(SlaState::as_str(d.state))
     .bind(d.next_fire.map(ms))
     .bind(tenant.0)
     .bind(row.id)
@@ -297,6 +278,25 @@ async fn case_clocks<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> R
     ))
     .bind(tenant.0)
     .bind(case.0)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(clock_row)
+    .collect()
+}
+
+/// The clocks still running whose `column` (a fixed name) is `id`.
+async fn running_clocks<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    column: &str,
+    id: i64,
+) -> Result<Vec<Row>> {
+    query(format!(
+        "SELECT {CLOCK_COLS} FROM sla_clocks WHERE tenant_id = $1 AND {column} = $2 AND stopped_at IS NULL"
+    ))
+    .bind(tenant.0)
+    .bind(id)
     .fetch_all(conn)
     .await?
     .iter()
@@ -564,7 +564,7 @@ async fn refresh_case<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> 
         (Some(SlaState::Met), None)
     };
     query("UPDATE cases SET sla_state = $1, sla_due_at = $2 WHERE tenant_id = $3 AND id = $4")
-        .bind(state.map(state_text))
+        .bind(state.map(SlaState::as_str))
         .bind(due)
         .bind(tenant.0)
         .bind(case.0)
@@ -580,18 +580,11 @@ pub(crate) async fn recount_calendar<E: Exec>(
     calendar: CalendarId,
     at: Timestamp,
 ) -> Result<usize> {
-    let rows = query(format!(
-        "SELECT {CLOCK_COLS} FROM sla_clocks WHERE tenant_id = $1 AND calendar_id = $2 AND stopped_at IS NULL"
-    ))
-    .bind(tenant.0)
-    .bind(calendar.0)
-    .fetch_all(conn)
-    .await?;
+    let rows = running_clocks(conn, tenant, "calendar_id", calendar.0).await?;
     let mut cals = Calendars::default();
     let mut cases = Vec::new();
-    for r in &rows {
-        let row = clock_row(r)?;
-        let d = save_clock(conn, tenant, &mut cals, &row, at).await?;
+    for row in &rows {
+        let d = save_clock(conn, tenant, &mut cals, row, at).await?;
         match (row.task_id, d.due_at) {
             (Some(t), Some(due)) => {
                 query(
@@ -696,16 +689,9 @@ pub(crate) async fn task_settled<E: Exec>(
     task: TaskId,
     at: Timestamp,
 ) -> Result<()> {
-    let rows = query(format!(
-        "SELECT {CLOCK_COLS} FROM sla_clocks WHERE tenant_id = $1 AND task_id = $2 AND stopped_at IS NULL"
-    ))
-    .bind(tenant.0)
-    .bind(task.0)
-    .fetch_all(conn)
-    .await?;
+    let rows = running_clocks(conn, tenant, "task_id", task.0).await?;
     let mut cals = Calendars::default();
-    for r in &rows {
-        let mut row = clock_row(r)?;
+    for mut row in rows {
         row.clock.stop(at);
         let d = save_clock(conn, tenant, &mut cals, &row, at).await?;
         set_task_state(conn, tenant, task.0, d.state).await?;
@@ -720,7 +706,7 @@ async fn set_task_state<E: Exec>(
     state: SlaState,
 ) -> Result<()> {
     query("UPDATE department_tasks SET sla_state = $1 WHERE tenant_id = $2 AND id = $3")
-        .bind(state_text(state))
+        .bind(SlaState::as_str(state))
         .bind(tenant.0)
         .bind(task)
         .execute(conn)
@@ -824,7 +810,7 @@ async fn fire<E: Exec>(
         "UPDATE sla_clocks SET stage = $1, state = $2, next_fire_at = $3 WHERE id = $4 AND stage = $5",
     )
     .bind(stage.as_str())
-    .bind(state_text(d.state))
+    .bind(SlaState::as_str(d.state))
     .bind(d.next_fire.map(ms))
     .bind(id)
     .bind(row.stage.as_str())

@@ -142,7 +142,7 @@ impl Store {
             q.push(" AND t.status = ").str(s.as_str());
         }
         if let Some(s) = f.sla_state {
-            q.push(" AND t.sla_state = ").str(sla::state_text(s));
+            q.push(" AND t.sla_state = ").str(s.as_str());
         }
         if f.by_deadline {
             q.push(" ORDER BY t.deadline_at, t.id LIMIT ")

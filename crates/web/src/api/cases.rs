@@ -77,7 +77,7 @@ impl ListQuery {
         let created_to = time("created_to", &self.created_to);
         let updated_from = time("updated_from", &self.updated_from);
         let updated_to = time("updated_to", &self.updated_to);
-        let sla_state = nonempty(&self.sla).and_then(|s| e.take(sla_state(&s)));
+        let sla_state = nonempty(&self.sla).and_then(|s| e.take(SlaState::parse(&s)));
         let sort = match nonempty(&self.sort).as_deref() {
             None | Some("newest") => CaseSort::Newest,
             Some("sla_due") => CaseSort::SlaDue,
@@ -119,11 +119,6 @@ impl ListQuery {
             limit: limit(self.limit),
         })
     }
-}
-
-pub fn sla_state(text: &str) -> Result<SlaState, domain::FieldError> {
-    serde_json::from_value(json!(text.trim()))
-        .map_err(|_| domain::FieldError::new("sla", "must be ok, warning, breached, paused or met"))
 }
 
 pub async fn list(

@@ -354,7 +354,7 @@ pub async fn due(
         "start": start,
         "minutes": b.minutes,
         "due_at": due,
-        "due_local": local(&cal, due),
+        "due_local": cal.show(due),
     })))
 }
 
@@ -375,11 +375,4 @@ pub async fn elapsed(
         "to": to,
         "minutes": used.as_secs_f64() / 60.0,
     })))
-}
-
-/// An instant as the calendar's clocks on the wall show it.
-pub fn local(cal: &Calendar, t: Timestamp) -> String {
-    t.to_zoned(cal.time_zone().clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
 }

@@ -125,7 +125,7 @@ pub fn task_filter(auth: &Auth, q: &TaskQuery) -> Result<TaskFilter, ApiError> {
             .sla
             .as_deref()
             .filter(|s| !s.is_empty())
-            .map(super::cases::sla_state)
+            .map(domain::sla::SlaState::parse)
             .transpose()?,
         by_deadline,
         offset: if by_deadline {

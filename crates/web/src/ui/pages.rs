@@ -166,23 +166,15 @@ fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
             status: s.status,
             assignee: s.assignee_name.clone().unwrap_or_else(|| "—".into()),
             updated: c.time(s.updated_at),
-            sla: s.sla_state.map(sla_text).unwrap_or_default().to_string(),
+            sla: s
+                .sla_state
+                .map(SlaState::as_str)
+                .unwrap_or_default()
+                .to_string(),
             sla_due: s.sla_due_at.map(|t| c.time(t)).unwrap_or_default(),
         })
         .collect()
 }
-
-pub fn sla_text(s: SlaState) -> &'static str {
-    match s {
-        SlaState::Ok => "ok",
-        SlaState::Warning => "warning",
-        SlaState::Breached => "breached",
-        SlaState::Paused => "paused",
-        SlaState::Met => "met",
-    }
-}
-
-pub const SLA_STATES: [&str; 5] = ["ok", "warning", "breached", "paused", "met"];
 
 #[derive(Deserialize, Default)]
 pub struct CaseListForm {
@@ -213,7 +205,7 @@ struct CasesPage {
     statuses: &'static [CaseStatus],
     types: &'static [CaseType],
     channels: &'static [Channel],
-    sla_states: [&'static str; 5],
+    sla_states: &'static [SlaState],
     next_url: Option<String>,
     first_url: String,
 }
@@ -268,7 +260,7 @@ pub async fn cases(
         statuses: CaseStatus::ALL,
         types: CaseType::ALL,
         channels: Channel::ALL,
-        sla_states: SLA_STATES,
+        sla_states: SlaState::ALL,
         next_url,
         first_url: base,
     }))
@@ -315,7 +307,11 @@ fn task_views(c: &Chrome, tasks: &[DepartmentTask]) -> Vec<TaskView> {
             overdue: t.status == TaskStatus::Open && t.deadline_at < now,
             instructions: t.instructions.clone(),
             answer: t.answer.clone(),
-            sla: t.sla_state.map(sla_text).unwrap_or_default().to_string(),
+            sla: t
+                .sla_state
+                .map(SlaState::as_str)
+                .unwrap_or_default()
+                .to_string(),
         })
         .collect()
 }
@@ -484,7 +480,7 @@ pub async fn case(
         .iter()
         .map(|k| ClockRow {
             kind: k.kind.to_string(),
-            state: sla_text(k.state),
+            state: k.state.as_str(),
             target: k.target_minutes,
             started: c.time(k.started_at),
             due: k.due_at.map(|t| c.time(t)).unwrap_or_default(),
@@ -921,7 +917,7 @@ struct TasksPage {
     status: String,
     sla: String,
     sort: String,
-    sla_states: [&'static str; 5],
+    sla_states: &'static [SlaState],
     statuses: &'static [TaskStatus],
     rows: Vec<TaskView>,
     next_url: Option<String>,
@@ -957,7 +953,7 @@ pub async fn tasks(State(state): State<AppState>, ui: UiAuth, Query(q): Query<Ta
         status,
         sla,
         sort,
-        sla_states: SLA_STATES,
+        sla_states: SlaState::ALL,
         statuses: TaskStatus::ALL,
         rows,
         next_url,

@@ -136,7 +136,7 @@ async fn preview(state: &AppState, ui: &UiAuth, q: &PreviewQuery) -> Result<Stri
     let due = cal
         .due(start, minutes)
         .map_err(|e| ApiError::field("calendar", e.to_string()))?;
-    Ok(crate::api::sla::local(&cal, due))
+    Ok(cal.show(due))
 }
 
 #[derive(Template)]
@@ -216,6 +216,16 @@ impl FormPairs {
         FormPairs(form_urlencoded::parse(body).into_owned().collect())
     }
 
+    /// A posted form of this user's session (its anti-forgery token checked).
+    fn posted(ui: &UiAuth, body: &[u8]) -> Result<FormPairs, Response> {
+        let f = FormPairs::parse(body);
+        or_page(
+            &Chrome::new(ui, "sla"),
+            csrf_ok(&ui.0, Some(&f.one("csrf"))),
+        )?;
+        Ok(f)
+    }
+
     fn one(&self, key: &str) -> String {
         self.0
             .iter()
@@ -291,9 +301,7 @@ pub async fn save_calendar(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Page {
-    let c = Chrome::new(&ui, "sla");
-    let f = FormPairs::parse(&body);
-    or_page(&c, csrf_ok(&ui.0, Some(&f.one("csrf"))))?;
+    let f = FormPairs::posted(&ui, &body)?;
     let now = Timestamp::now();
     let r: Result<i64, ApiError> = async {
         ui.0.need(Permission::Administer)?;
@@ -355,9 +363,7 @@ pub async fn delete_calendar(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Page {
-    let c = Chrome::new(&ui, "sla");
-    let f = FormPairs::parse(&body);
-    or_page(&c, csrf_ok(&ui.0, Some(&f.one("csrf"))))?;
+    FormPairs::posted(&ui, &body)?;
     let r = async {
         ui.0.need(Permission::Administer)?;
         state
@@ -541,9 +547,7 @@ pub async fn save_policy(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Page {
-    let c = Chrome::new(&ui, "sla");
-    let f = FormPairs::parse(&body);
-    or_page(&c, csrf_ok(&ui.0, Some(&f.one("csrf"))))?;
+    let f = FormPairs::posted(&ui, &body)?;
     let now = Timestamp::now();
     let r = async {
         ui.0.need(Permission::Administer)?;
@@ -576,9 +580,7 @@ pub async fn policy_action(
     Path((id, action)): Path<(i64, String)>,
     body: axum::body::Bytes,
 ) -> Page {
-    let c = Chrome::new(&ui, "sla");
-    let f = FormPairs::parse(&body);
-    or_page(&c, csrf_ok(&ui.0, Some(&f.one("csrf"))))?;
+    FormPairs::posted(&ui, &body)?;
     let now = Timestamp::now();
     let r = async {
         ui.0.need(Permission::Administer)?;
@@ -606,9 +608,7 @@ pub async fn department_calendar(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Page {
-    let c = Chrome::new(&ui, "sla");
-    let f = FormPairs::parse(&body);
-    or_page(&c, csrf_ok(&ui.0, Some(&f.one("csrf"))))?;
+    let f = FormPairs::posted(&ui, &body)?;
     let r = async {
         ui.0.need(Permission::Administer)?;
         let cal = f.one("calendar_id").parse().ok().map(CalendarId);
