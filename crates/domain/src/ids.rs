@@ -34,4 +34,8 @@ id_type!(
     CalendarId,
     PolicyId,
     ClockId,
+    QueueId,
+    SkillId,
+    WorkId,
+    EntryRuleId,
 );
