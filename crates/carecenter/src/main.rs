@@ -1,6 +1,7 @@
 //! The carecenter binary: command line, configuration and start-up wiring.
 
 mod config;
+mod workforce;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,12 @@ enum Command {
         #[command(subcommand)]
         action: Admin,
     },
+    /// Run the routing engine on generated or historical calls and report
+    /// service level, ASA, abandonment and occupancy per interval.
+    Simulate(workforce::SimulateArgs),
+    /// The fewest agents meeting a service-level goal (Erlang C, or Erlang
+    /// A with --patience), with the simulator's check beside it.
+    Staffing(workforce::StaffingArgs),
     /// Business-time sums on a calendar file, to check an SLA policy.
     Sla {
         #[command(subcommand)]
@@ -254,6 +261,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Sla { action } => sla(action),
+        Command::Simulate(args) => workforce::simulate(args),
+        Command::Staffing(args) => workforce::staffing(args),
         Command::Admin { o, action } => {
             let config = Config::load(&o)?;
             let store = open(&config).await?;

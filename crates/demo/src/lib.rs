@@ -1,7 +1,6 @@
 //! A realistic, deterministic demo: an outsourcing center serving a car maker's
 //! care center and a fund company's hotline. Also the data source of `bench/`.
 
-mod rng;
 mod words;
 
 use domain::case::*;
@@ -9,10 +8,10 @@ use domain::contact::{EmailAddress, PhoneNumber, Region, Vin};
 use domain::customer::{Coordinates, CustomerKind};
 use domain::ids::*;
 use domain::model::*;
+pub use domain::rng::Rng;
 use domain::role::Role;
 use domain::task::TaskStatus;
 use jiff::{SignedDuration, Timestamp};
-pub use rng::Rng;
 use store::{NewUser, Store, StoreError};
 use words::*;
 

@@ -310,5 +310,46 @@ pub fn agents_needed(load: &Load, goal: &Goal) -> Prediction {
     }
 }
 
+/// Agents needed in one interval of a day's forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Minutes after midnight the interval starts.
+    pub start_minute: u32,
+    pub calls: f64,
+    pub need: Prediction,
+}
+
+/// Agents needed per interval for a forecast of calls per interval.
+pub fn plan(
+    volumes: &[f64],
+    interval_minutes: u32,
+    start_minute: u32,
+    aht_secs: f64,
+    patience_secs: Option<f64>,
+    goal: &Goal,
+) -> Result<Vec<Interval>, FieldError> {
+    volumes
+        .iter()
+        .enumerate()
+        .map(|(i, calls)| {
+            let load = Load::new(
+                calls * 60.0 / interval_minutes as f64,
+                aht_secs,
+                patience_secs,
+            )?;
+            let need = if *calls == 0.0 {
+                idle(0)
+            } else {
+                agents_needed(&load, goal)
+            };
+            Ok(Interval {
+                start_minute: start_minute + i as u32 * interval_minutes,
+                calls: *calls,
+                need,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -235,12 +235,11 @@ impl Router {
         std::mem::take(&mut self.events)
     }
 
-    /// Hands decisions to `f` without giving up the buffer (the simulator's
-    /// hot loop).
-    pub fn drain_events(&mut self, mut f: impl FnMut(Event)) {
-        for e in self.events.drain(..) {
-            f(e);
-        }
+    /// Swaps the decisions made into `buf` (cleared first): both buffers
+    /// keep their memory, for the simulator's hot loop.
+    pub fn swap_events(&mut self, buf: &mut Vec<Event>) {
+        buf.clear();
+        std::mem::swap(&mut self.events, buf);
     }
 
     /// The next instant at which [`Router::advance`] has something to do.

@@ -1,5 +1,6 @@
 /// SplitMix64: small, fast, and the same sequence on every machine, so the
-/// demo and the benchmark data are reproducible.
+/// demo data, the benchmarks and a simulation with a given seed are
+/// reproducible.
 pub struct Rng(u64);
 
 impl Rng {
@@ -22,5 +23,21 @@ impl Rng {
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// Uniform in (0, 1]: never 0, so its logarithm is finite.
+    pub fn unit(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Exponential with the given mean.
+    pub fn exponential(&mut self, mean: f64) -> f64 {
+        -self.unit().ln() * mean
+    }
+
+    /// Standard normal (Box–Muller; one of the pair is dropped for simplicity).
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }
