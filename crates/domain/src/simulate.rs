@@ -45,7 +45,7 @@ pub enum Dist {
 
 impl Dist {
     pub fn check(&self, field: &str) -> Result<(), FieldError> {
-        let ok = |v: f64| v.is_finite() && v >= 0.0 && v < 1e8;
+        let ok = |v: f64| (0.0..1e8).contains(&v);
         let fine = match *self {
             Dist::Exponential { mean } => ok(mean) && mean > 0.0,
             Dist::Constant { value } => ok(value),
@@ -485,7 +485,7 @@ impl<'a> Sim<'a> {
                     };
                     self.step(t, ev);
                     self.handle_router(t);
-                    if self.calls.len() % 65_536 == 0 && matches!(ev, Ev::Arrival(_)) {
+                    if self.calls.len().is_multiple_of(65_536) && matches!(ev, Ev::Arrival(_)) {
                         progress(self.calls.len() as u64, expected);
                     }
                 }
