@@ -2,7 +2,7 @@
 //! the Erlang arithmetic (reading files, printing tables, the progress bar).
 
 use anyhow::{Context, bail};
-use domain::simulate::{self, Report, Scenario, ScenarioFile, Summary};
+use domain::simulate::{self, Report, Scenario, ScenarioFile, Summary, hhmm};
 use domain::staffing::{self, Goal, Load, Prediction};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -208,10 +208,6 @@ fn model(load: &Load) -> &'static str {
     } else {
         "Erlang C"
     }
-}
-
-fn hhmm(minute: u32) -> String {
-    format!("{:02}:{:02}", minute / 60 % 24, minute % 60)
 }
 
 fn prediction_line(label: &str, p: &Prediction) -> String {

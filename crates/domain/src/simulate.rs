@@ -19,7 +19,7 @@ mod file;
 #[cfg(test)]
 mod tests;
 
-pub use file::{ScenarioFile, clock, parse_volumes};
+pub use file::{ScenarioFile, clock, hhmm, parse_volumes};
 
 /// A time distribution in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -111,6 +111,11 @@ pub fn clock(field: &str, s: &str) -> Result<u32, FieldError> {
     Ok(h * 60 + m)
 }
 
+/// Minutes after midnight as "HH:MM" (wrapping past midnight).
+pub fn hhmm(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60 % 24, minute % 60)
+}
+
 /// Historical or forecast volumes: one "HH:MM,calls" line per interval
 /// (a header line and blank lines are skipped; intervals not listed have
 /// no calls). Times are clock times from `start`, on interval boundaries.

@@ -9,6 +9,7 @@ pub(crate) mod mail;
 pub(crate) mod mailboxes;
 pub(crate) mod session;
 pub(crate) mod sla;
+pub(crate) mod staffing;
 pub(crate) mod tasks;
 
 use crate::AppState;
@@ -142,6 +143,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/departments/{id}/calendar",
             put(sla::department_calendar),
         )
+        .route("/api/v1/staffing", post(staffing::calculate))
         .route("/api/v1/sla/due", post(sla::due))
         .route("/api/v1/sla/elapsed", post(sla::elapsed))
         .route("/api/v1/import/{kind}", post(import::import))

@@ -5,6 +5,7 @@ mod i18n;
 mod mail;
 mod pages;
 mod sla;
+mod staffing;
 
 use crate::AppState;
 use crate::auth::{Auth, cookie};
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/templates", post(mail::save_template))
         .route("/mail/log", get(mail::log))
         .route("/notifications", get(mail::notifications))
+        .route("/staffing", get(staffing::calculator))
         .route("/sla", get(sla::overview))
         .route(
             "/sla/calendars/{id}",

@@ -302,6 +302,12 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         r#"{"from":"2026-11-02","to":"2026-11-03"}"#,
         Some(P::Administer),
     ),
+    (
+        "POST",
+        "/api/v1/staffing",
+        r#"{"aht_secs":180,"calls_per_hour":100,"check":false}"#,
+        Some(P::ViewReports),
+    ),
 ];
 
 /// Endpoints outside the matrix: public, or ending the caller's own session.

@@ -678,3 +678,47 @@ async fn an_administrator_sets_up_sla_and_the_case_shows_its_clocks() {
     assert!(clocks.contains("首次响应"), "{clocks}");
     assert!(clocks.contains("解决时限"), "{clocks}");
 }
+
+/// A supervisor works out a morning's staffing from a forecast: agents per
+/// interval in a table and a chart, each with the simulated check.
+#[tokio::test]
+async fn a_supervisor_works_out_staffing_for_a_forecast() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("staffing-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.supervisor").await;
+    b.goto(&format!("{}/staffing", app.base)).await;
+    b.type_into("#staffing-form input[name=aht]", "180").await;
+    b.type_into(
+        "#staffing-form textarea[name=forecast]",
+        "08:00,50\n08:30,100\n09:00,150\n09:30,120\n10:00,80\n10:30,60",
+    )
+    .await;
+    b.type_into("#staffing-form input[name=start]", "08:00")
+        .await;
+    b.click_nav("#staffing-form button").await;
+    let table = b.text("#staffing-table").await;
+    // 100 calls of 3 minutes in half an hour: the published 14 agents.
+    let row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("08:30"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[..4], ["08:30", "100", "14", "88.8%"], "{table}");
+    assert!(b.source().await.contains("<svg id=\"staffing-chart\""));
+    let bars = b.text("#staffing-chart").await;
+    assert!(bars.contains("09:00"), "{bars}");
+    assert!(!b.text("#agent-hours").await.is_empty());
+    b.screenshot("staffing").await;
+    // Switch to Chinese: the same page in the glossary's words.
+    b.goto(&format!("{}/lang?to=zh-CN&back=/staffing", app.base))
+        .await;
+    b.type_into("#staffing-form input[name=aht]", "180").await;
+    b.type_into("#staffing-form input[name=calls_per_hour]", "200")
+        .await;
+    b.click_nav("#staffing-form button").await;
+    assert!(b.text("main h2").await.contains("所需坐席"));
+    assert!(b.text("#staffing-table td.agents").await.contains("14"));
+}

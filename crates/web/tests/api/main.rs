@@ -12,4 +12,5 @@ mod import;
 mod mail;
 mod session;
 mod sla;
+mod staffing;
 mod tasks;
