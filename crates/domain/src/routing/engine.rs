@@ -211,6 +211,9 @@ pub struct Router {
     team_held: HashMap<TeamId, BTreeSet<Key>>,
     timers: BinaryHeap<Reverse<(i64, u64, Timer)>>,
     timer_seq: u64,
+    /// Epochs are drawn from one counter, so a timer of an item whose slot
+    /// has since been reused never matches the new item.
+    epochs: u32,
     dirty_items: Vec<u32>,
     dirty_agents: Vec<u32>,
     events: Vec<Event>,
@@ -245,6 +248,11 @@ impl Router {
     /// The next instant at which [`Router::advance`] has something to do.
     pub fn next_due(&self) -> Option<i64> {
         self.timers.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    fn epoch(&mut self) -> u32 {
+        self.epochs = self.epochs.wrapping_add(1);
+        self.epochs
     }
 
     fn timer(&mut self, at: i64, t: Timer) {
@@ -627,7 +635,7 @@ impl Router {
             entered: work.arrived,
             prefer: work.prefer,
             place: Place::Held,
-            qgen: 0,
+            qgen: self.epoch(),
             ogen: 0,
             moves: 0,
             passed_over: Vec::new(),
@@ -739,8 +747,9 @@ impl Router {
     /// Applies one overflow step; false when a move is refused (unknown
     /// queue, wrong kind, too many moves), which ends the steps.
     fn overflow(&mut self, s: u32, o: &Overflow, at: i64) -> bool {
+        let epoch = self.epoch();
         let it = self.item_mut(s);
-        it.qgen += 1;
+        it.qgen = epoch;
         it.step += 1;
         if o.widen_to.is_some() {
             it.stage += 1;
@@ -892,9 +901,10 @@ impl Router {
     }
 
     fn offer(&mut self, s: u32, a: u32, now: i64) {
+        let epoch = self.epoch();
         let it = self.item_mut(s);
         it.place = Place::Offered(a);
-        it.ogen += 1;
+        it.ogen = epoch;
         let (id, epoch, q) = (it.id, it.ogen, it.queue);
         let until = self.queues[q as usize]
             .spec
@@ -960,12 +970,18 @@ impl Router {
         self.refresh(a, now);
     }
 
-    pub fn accept(&mut self, agent: UserId, work: WorkId, now: i64) -> Result<(), RouteError> {
+    /// The agent's and the item's slots, if the item is offered to the agent.
+    fn offered_to(&self, agent: UserId, work: WorkId) -> Result<(u32, u32), RouteError> {
         let a = self.agent(agent)?;
         let s = self.slot(work)?;
         if self.item(s).place != Place::Offered(a) {
             return Err(RouteError::NotOffered);
         }
+        Ok((a, s))
+    }
+
+    pub fn accept(&mut self, agent: UserId, work: WorkId, now: i64) -> Result<(), RouteError> {
+        let (a, s) = self.offered_to(agent, work)?;
         self.item_mut(s).place = Place::Active(a);
         self.agents[a as usize].missed = 0;
         self.events.push(Event::Assigned {
@@ -978,13 +994,20 @@ impl Router {
         Ok(())
     }
 
+    /// Takes back an offer (the work went elsewhere or away).
+    fn withdraw_offer(&mut self, s: u32, a: u32, now: i64) {
+        self.let_go(s, a);
+        self.events.push(Event::Lapsed {
+            work: self.item(s).id,
+            agent: self.agents[a as usize].spec.id,
+            lapse: Lapse::Withdrawn,
+        });
+        self.refresh(a, now);
+    }
+
     /// The agent turns the offer down; it goes to someone else.
     pub fn reject(&mut self, agent: UserId, work: WorkId, now: i64) -> Result<(), RouteError> {
-        let a = self.agent(agent)?;
-        let s = self.slot(work)?;
-        if self.item(s).place != Place::Offered(a) {
-            return Err(RouteError::NotOffered);
-        }
+        let (a, s) = self.offered_to(agent, work)?;
         self.lapse(s, a, Lapse::Rejected, now);
         self.dispatch(now);
         Ok(())
@@ -1023,15 +1046,7 @@ impl Router {
         let s = self.slot(work)?;
         match self.item(s).place {
             Place::Active(_) => return self.finish(work, now),
-            Place::Offered(a) => {
-                self.let_go(s, a);
-                self.events.push(Event::Lapsed {
-                    work,
-                    agent: self.agents[a as usize].spec.id,
-                    lapse: Lapse::Withdrawn,
-                });
-                self.refresh(a, now);
-            }
+            Place::Offered(a) => self.withdraw_offer(s, a, now),
             Place::Waiting(_) | Place::Held => self.unwait(s),
         }
         self.drop_item(s);
@@ -1046,10 +1061,7 @@ impl Router {
         let s = self.slot(work)?;
         match self.item(s).place {
             Place::Active(_) => return Err(RouteError::Active),
-            Place::Offered(b) => {
-                self.let_go(s, b);
-                self.refresh(b, now);
-            }
+            Place::Offered(b) => self.withdraw_offer(s, b, now),
             Place::Waiting(_) | Place::Held => self.unwait(s),
         }
         self.take_on(s, a, true);
@@ -1077,23 +1089,16 @@ impl Router {
         }
         match self.item(s).place {
             Place::Active(_) => return Err(RouteError::Active),
-            Place::Offered(a) => {
-                self.let_go(s, a);
-                self.events.push(Event::Lapsed {
-                    work,
-                    agent: self.agents[a as usize].spec.id,
-                    lapse: Lapse::Withdrawn,
-                });
-                self.refresh(a, now);
-            }
+            Place::Offered(a) => self.withdraw_offer(s, a, now),
             Place::Waiting(_) | Place::Held => self.unwait(s),
         }
+        let epoch = self.epoch();
         let it = self.item_mut(s);
         it.queue = q;
         it.stage = 0;
         it.step = 0;
         it.entered = now;
-        it.qgen += 1;
+        it.qgen = epoch;
         self.enter(s, now);
         self.dispatch(now);
         Ok(())
@@ -1200,14 +1205,7 @@ impl Router {
                 match it.place {
                     Place::Active(_) => {}
                     Place::Offered(a) => {
-                        let id = it.id;
-                        self.let_go(s, a);
-                        self.events.push(Event::Lapsed {
-                            work: id,
-                            agent: self.agents[a as usize].spec.id,
-                            lapse: Lapse::Withdrawn,
-                        });
-                        self.refresh(a, at);
+                        self.withdraw_offer(s, a, at);
                         self.expire(s);
                     }
                     Place::Waiting(_) | Place::Held => self.expire(s),

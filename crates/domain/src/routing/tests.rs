@@ -307,6 +307,33 @@ fn a_rejected_offer_goes_elsewhere_and_missed_offers_mean_a_break() {
 }
 
 #[test]
+fn a_timer_of_finished_work_does_not_touch_the_work_after_it() {
+    // Call 1 is offered with a 15 s timeout and answered; call 2 reuses its
+    // slot and is offered at 10 s. At 15 s call 1's old timeout comes due:
+    // call 2's offer must keep ringing until 25 s.
+    let mut qs = q(1, &[WorkKind::Call]);
+    qs.offer_timeout_secs = Some(15);
+    let mut r = router(vec![qs], vec![agent(10, &[])]);
+    r.arrive(&work(1, 1, WorkKind::Call, 0), 0).unwrap();
+    r.accept(UserId(10), WorkId(1), S).unwrap();
+    r.finish(WorkId(1), 5 * S).unwrap();
+    r.arrive(&work(2, 1, WorkKind::Call, 10 * S), 10 * S)
+        .unwrap();
+    r.take_events();
+    r.advance(15 * S);
+    assert_eq!(
+        r.work_view(WorkId(2)).unwrap(),
+        WorkView::Offered(UserId(10))
+    );
+    r.advance(25 * S);
+    assert!(r.take_events().contains(&Event::Lapsed {
+        work: WorkId(2),
+        agent: UserId(10),
+        lapse: Lapse::NoAnswer
+    }));
+}
+
+#[test]
 fn strategies_choose_different_agents() {
     // Agents 10, 11, 12 log in in that order with skill levels 2, 5 and 3;
     // 10 already holds two e-mails and 12 one. Three e-mails arrive one
