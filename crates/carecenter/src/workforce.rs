@@ -117,6 +117,7 @@ pub fn staffing(args: StaffingArgs) -> anyhow::Result<()> {
     match (&args.forecast, args.calls_per_hour) {
         (None, Some(rate)) => {
             let load = Load::new(rate, args.aht, args.patience)?;
+            staffing::check(&load, &goal)?;
             let need = staffing::agents_needed(&load, &goal);
             let check = (!args.no_check)
                 .then(|| simulate::check(&load, need.agents, args.sl_threshold, CHECK_CALLS, 1))
@@ -137,7 +138,12 @@ pub fn staffing(args: StaffingArgs) -> anyhow::Result<()> {
                 );
                 println!("{}", prediction_line("formula  ", &need));
                 if let Some(r) = &check {
-                    println!("{}", summary_line("simulated", &r.total));
+                    println!(
+                        "{}  (SL ±{:.1}% by batch means, over {} calls after a warm-up)",
+                        summary_line("simulated", &r.total),
+                        r.errors.sl_offered * 100.0,
+                        r.total.offered
+                    );
                 }
             }
         }

@@ -111,6 +111,9 @@ pub struct Scenario {
     pub intervals: usize,
     pub sl_threshold_secs: f64,
     pub seed: u64,
+    /// Leading intervals left out of the totals: a steady load's check
+    /// starts measuring once the empty start has worn off.
+    pub warmup_intervals: usize,
     pub queues: Vec<SimQueue>,
     pub groups: Vec<SimGroup>,
 }
@@ -149,6 +152,7 @@ impl Scenario {
             intervals,
             sl_threshold_secs,
             seed,
+            warmup_intervals: 0,
             queues: vec![SimQueue {
                 spec: QueueSpec::new(QueueId(1), "calls", &[WorkKind::Call]),
                 arrivals,
@@ -333,8 +337,8 @@ pub fn run(sc: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, 
     Ok(sim.report())
 }
 
-/// The simulator's run of one steady load (about `calls` calls), the
-/// check shown beside a formula's answer.
+/// The simulator's run of one steady load (about `calls` calls after a
+/// warm-up), the check shown beside a formula's answer.
 pub fn check(
     load: &crate::staffing::Load,
     agents: u32,
@@ -343,19 +347,23 @@ pub fn check(
     seed: u64,
 ) -> Result<Report, FieldError> {
     let hours = if load.calls_per_hour > 0.0 {
-        (calls as f64 / load.calls_per_hour).clamp(1.0, 24.0 * 366.0)
+        (calls as f64 / load.calls_per_hour).clamp(1.0, 24.0 * 365.0)
     } else {
         1.0
     };
-    let sc = Scenario::simple(
+    // Twenty handle times to fill the queue from empty.
+    let warmup_hours = (20.0 * load.aht_secs / 3600.0).min(24.0);
+    let mut sc = Scenario::simple(
         load.calls_per_hour,
         load.aht_secs,
         agents,
         load.patience_secs,
-        hours,
+        hours + warmup_hours,
         sl_threshold_secs,
         seed,
     )?;
+    sc.warmup_intervals =
+        ((warmup_hours * 60.0 / sc.interval_minutes as f64).ceil() as usize).min(sc.intervals - 1);
     run(&sc, &mut |_, _| {})
 }
 
@@ -602,7 +610,13 @@ impl<'a> Sim<'a> {
         let wait = t - arrived;
         let i = self.interval_of(arrived);
         let secs = wait as f64 / 1000.0;
-        for f in [&mut self.by_interval[i], &mut self.by_queue[q as usize]] {
+        let mut per_queue = Figures::default();
+        let queue = if i >= self.sc.warmup_intervals {
+            &mut self.by_queue[q as usize]
+        } else {
+            &mut per_queue
+        };
+        for f in [&mut self.by_interval[i], queue] {
             match end {
                 End::Answered => {
                     f.answered += 1;
@@ -619,7 +633,7 @@ impl<'a> Sim<'a> {
 
     fn report(&self) -> Report {
         let mut total = Figures::default();
-        for f in &self.by_interval {
+        for f in &self.by_interval[self.sc.warmup_intervals.min(self.by_interval.len())..] {
             total.add(f);
         }
         Report {
@@ -641,13 +655,15 @@ impl<'a> Sim<'a> {
 
     fn errors(&self) -> Errors {
         let threshold = (self.sc.sl_threshold_secs * 1000.0).round() as i64;
-        let n = self.calls.len();
+        let warm = self.sc.warmup_intervals as i64 * self.interval_ms;
+        let calls: Vec<&Call> = self.calls.iter().filter(|c| c.arrived >= warm).collect();
+        let n = calls.len();
         if n < BATCHES * 10 {
             return Errors::default();
         }
         let mut batches = vec![[0f64; 5]; BATCHES]; // offered, within, answered, wait sum, waited
         let mut abandoned = vec![0f64; BATCHES];
-        for (i, c) in self.calls.iter().enumerate() {
+        for (i, c) in calls.iter().enumerate() {
             let b = &mut batches[i * BATCHES / n];
             b[0] += 1.0;
             match c.answered {

@@ -7,6 +7,13 @@
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 
+/// Bounds that keep one calculation well under a second: a queue of a few
+/// thousand agents, and (Erlang A) not more than a few thousand arrivals
+/// within the service-level threshold.
+const MAX_CALLS_PER_HOUR: f64 = 1_000_000.0;
+const MAX_ERLANGS: f64 = 5_000.0;
+const MAX_ARRIVALS_IN_THRESHOLD: f64 = 2_000.0;
+
 /// The forecast load of one interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Load {
@@ -24,14 +31,33 @@ impl Load {
     ) -> Result<Self, FieldError> {
         positive("calls_per_hour", calls_per_hour, true)?;
         positive("aht", aht_secs, false)?;
+        if calls_per_hour > MAX_CALLS_PER_HOUR {
+            return Err(FieldError::new(
+                "calls_per_hour",
+                format!("must be at most {MAX_CALLS_PER_HOUR}"),
+            ));
+        }
         if let Some(p) = patience_secs {
             positive("patience", p, false)?;
+            if p > 3600.0 {
+                return Err(FieldError::new(
+                    "patience",
+                    "must be at most an hour (3600 seconds)",
+                ));
+            }
         }
-        Ok(Load {
+        let load = Load {
             calls_per_hour,
             aht_secs,
             patience_secs,
-        })
+        };
+        if load.erlangs() > MAX_ERLANGS {
+            return Err(FieldError::new(
+                "aht",
+                format!("calls per hour × handle time exceed {MAX_ERLANGS} Erlangs"),
+            ));
+        }
+        Ok(load)
     }
 
     /// Offered load in Erlangs: the agents' worth of work arriving.
@@ -190,6 +216,14 @@ fn erlang_a(load: &Load, n: u32, t: f64, patience: f64) -> Prediction {
         }
         found.push(r);
         total += r;
+        // An overloaded queue's weights grow past what a float holds before
+        // they turn down: scale everything so far down together.
+        if total > 1e250 {
+            for w in &mut found {
+                *w *= 1e-250;
+            }
+            (r, total) = (r * 1e-250, total * 1e-250);
+        }
     }
     for w in &mut found {
         *w /= total;
@@ -293,21 +327,53 @@ fn answered_within(found: &[f64], service: f64, theta: f64, t: f64) -> f64 {
     answered
 }
 
-/// The fewest agents meeting the goal, with the prediction for them.
-pub fn agents_needed(load: &Load, goal: &Goal) -> Prediction {
-    let start = match load.patience_secs {
-        None => load.erlangs().floor() as u32 + 1,
-        Some(_) => 1,
-    };
-    let mut n = start.max(1);
-    loop {
-        if let Some(p) = predict(load, n, goal.threshold_secs)
-            && (p.sl_offered >= goal.target || n >= 100_000)
-        {
-            return p;
-        }
-        n += 1;
+/// Whether the goal can be worked out for the load in reasonable time.
+pub fn check(load: &Load, goal: &Goal) -> Result<(), FieldError> {
+    if load.patience_secs.is_some()
+        && load.calls_per_hour / 3600.0 * goal.threshold_secs > MAX_ARRIVALS_IN_THRESHOLD
+    {
+        return Err(FieldError::new(
+            "sl_threshold",
+            format!(
+                "is too long for this load (more than {MAX_ARRIVALS_IN_THRESHOLD} calls arrive within it)"
+            ),
+        ));
     }
+    Ok(())
+}
+
+/// The fewest agents meeting the goal, with the prediction for them.
+/// Service level grows with agents, so a bisection finds it; no number of
+/// agents below `target × Erlangs` can answer the target share.
+pub fn agents_needed(load: &Load, goal: &Goal) -> Prediction {
+    let a = load.erlangs();
+    let meets = |n: u32| {
+        predict(load, n, goal.threshold_secs)
+            .filter(|p| p.sl_offered >= goal.target || n >= 100_000)
+    };
+    let mut lo = match load.patience_secs {
+        None => a.floor() as u32 + 1,
+        Some(_) => ((goal.target * a).ceil() as u32).max(1),
+    };
+    let mut hi = lo;
+    let mut found = loop {
+        if let Some(p) = meets(hi) {
+            break p;
+        }
+        lo = hi + 1;
+        hi = hi.saturating_mul(2).max(hi + 1);
+    };
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match meets(mid) {
+            Some(p) => {
+                hi = mid;
+                found = p;
+            }
+            None => lo = mid + 1,
+        }
+    }
+    found
 }
 
 /// Agents needed in one interval of a day's forecast.
@@ -337,6 +403,7 @@ pub fn plan(
                 aht_secs,
                 patience_secs,
             )?;
+            check(&load, goal)?;
             let need = if *calls == 0.0 {
                 idle(0)
             } else {

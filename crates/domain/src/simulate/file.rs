@@ -309,6 +309,7 @@ impl ScenarioFile {
             intervals,
             sl_threshold_secs: self.sl_threshold_secs,
             seed: self.seed,
+            warmup_intervals: 0,
             queues,
             groups,
         })

@@ -88,7 +88,13 @@ fn erlang_a_with_patience_equal_to_handle_time_is_poisson() {
 #[test]
 fn erlang_a_tends_to_erlang_c_as_patience_grows() {
     let c = predict(&load(720.0, 240.0, None), 55, 20.0).unwrap();
-    let a = predict(&load(720.0, 240.0, Some(1e8)), 55, 20.0).unwrap();
+    // Past what `Load::new` accepts: the limit, not the formula.
+    let patient = Load {
+        calls_per_hour: 720.0,
+        aht_secs: 240.0,
+        patience_secs: Some(1e8),
+    };
+    let a = predict(&patient, 55, 20.0).unwrap();
     for (x, y) in [
         (c.p_wait, a.p_wait),
         (c.sl_offered, a.sl_offered),
@@ -125,4 +131,41 @@ fn inputs_are_checked() {
     assert!(Goal::new(0.8, 0.0).is_ok());
     let idle = predict(&load(0.0, 180.0, None), 1, 20.0).unwrap();
     assert_eq!((idle.sl_offered, idle.occupancy), (1.0, 0.0));
+}
+
+/// The bisection finds the same answer as counting up one agent at a time.
+#[test]
+fn the_fewest_agents_are_the_fewest() {
+    for (per_hour, aht, patience, target, t) in [
+        (200.0, 180.0, None, 0.8, 20.0),
+        (720.0, 240.0, None, 0.9, 15.0),
+        (30.0, 600.0, None, 0.5, 60.0),
+        (200.0, 180.0, Some(60.0), 0.8, 20.0),
+        (3000.0, 300.0, Some(120.0), 0.85, 30.0),
+        (50.0, 200.0, Some(600.0), 0.95, 10.0),
+    ] {
+        let l = load(per_hour, aht, patience);
+        let goal = Goal::new(target, t).unwrap();
+        let need = agents_needed(&l, &goal);
+        assert!(need.sl_offered >= target);
+        let fewer = predict(&l, need.agents - 1, t);
+        assert!(fewer.is_none_or(|p| p.sl_offered < target), "{need:?}");
+    }
+}
+
+#[test]
+fn loads_too_big_to_work_out_are_refused() {
+    assert_eq!(
+        Load::new(2e6, 10.0, None).unwrap_err().field,
+        "calls_per_hour"
+    );
+    assert_eq!(Load::new(100_000.0, 600.0, None).unwrap_err().field, "aht");
+    assert_eq!(
+        Load::new(100.0, 60.0, Some(7200.0)).unwrap_err().field,
+        "patience"
+    );
+    let big = Load::new(100_000.0, 60.0, Some(60.0)).unwrap();
+    let goal = Goal::new(0.8, 600.0).unwrap();
+    assert_eq!(check(&big, &goal).unwrap_err().field, "sl_threshold");
+    assert!(check(&big, &Goal::new(0.8, 20.0).unwrap()).is_ok());
 }
