@@ -558,3 +558,58 @@ fn sla_sums_on_a_calendar_file() {
         "{stderr}"
     );
 }
+
+/// `simulate` reads a scenario whose arrivals come from a CSV beside it and
+/// answers in JSON; a mistake in the file names the field; `staffing` gives
+/// the published answer with the simulated check.
+#[test]
+fn simulate_and_staffing_commands() {
+    let dir = temp();
+    std::fs::write(
+        dir.join("volumes.csv"),
+        "time,calls\n08:00,40\n08:30,60\n09:00,30\n",
+    )
+    .unwrap();
+    let scenario = r#"
+start = "08:00"
+[[queues]]
+name = "hotline"
+arrivals_csv = "volumes.csv"
+handle = { dist = "exponential", mean = 180 }
+patience = { dist = "exponential", mean = 120 }
+[[agents]]
+name = "day"
+count = 6
+"#;
+    std::fs::write(dir.join("day.toml"), scenario).unwrap();
+    let (ok, out, err) = run(bin()
+        .args(["simulate", "--json", "--scenario"])
+        .arg(dir.join("day.toml")));
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["intervals"].as_array().unwrap().len(), 3);
+    assert!(report["total"]["offered"].as_u64().unwrap() > 80);
+
+    std::fs::write(
+        dir.join("bad.toml"),
+        scenario.replace("count = 6", "count = 6\nskills = { x = 7 }"),
+    )
+    .unwrap();
+    let (ok, _, err) = run(bin()
+        .args(["simulate", "--scenario"])
+        .arg(dir.join("bad.toml")));
+    assert!(!ok && err.contains("agents[0].skills"), "{err}");
+
+    let (ok, out, err) = run(bin().args([
+        "staffing",
+        "--calls-per-hour",
+        "200",
+        "--aht",
+        "180",
+        "--json",
+    ]));
+    assert!(ok, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["need"]["agents"], 14);
+    assert!(plan["simulated"][0]["offered"].as_u64().unwrap() > 40_000);
+}

@@ -249,3 +249,23 @@ fn volumes_are_read_from_csv() {
         );
     }
 }
+
+/// The check beside a staffing answer measures after the empty start has
+/// worn off: for a big, busy queue an hour from empty would look far better
+/// than the steady state the formula describes.
+#[test]
+fn the_check_of_a_steady_load_leaves_out_the_empty_start() {
+    let load = Load::new(100_000.0, 180.0, Some(60.0)).unwrap();
+    let want = predict(&load, 4751, 20.0).unwrap();
+    let got = check(&load, 4751, 20.0, 50_000, 1).unwrap();
+    assert!(
+        (got.total.p_wait - want.p_wait).abs() < 0.03,
+        "{want:?} {:?}",
+        got.total
+    );
+    assert!(
+        (got.total.occupancy - want.occupancy).abs() < 0.01,
+        "{want:?} {:?}",
+        got.total
+    );
+}
