@@ -373,10 +373,7 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         None => tracing::warn!("no relay_host configured: outgoing mail waits in the outbox"),
     }
     tokio::spawn(escalations(store.clone()));
-    let state = web::AppState {
-        store: store.clone(),
-        secure_cookies: config.secure_cookies,
-    };
+    let state = web::AppState::new(store.clone(), config.secure_cookies);
     web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

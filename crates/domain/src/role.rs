@@ -38,6 +38,8 @@ pub enum Permission {
     Administer,
     /// The audit log of administrative changes.
     ViewAudit,
+    /// Watch queues and agents live, change an agent's state, assign and move routed work.
+    Supervise,
 }
 
 impl Role {
@@ -90,10 +92,11 @@ mod tests {
             P::ViewMailLog,
             P::Administer,
             P::ViewAudit,
+            P::Supervise,
         ];
         let expect: &[(Role, &[P])] = &[
             (Role::Admin, &all),
-            (Role::Supervisor, &all[..8]),
+            (Role::Supervisor, &[&all[..8], &[P::Supervise]].concat()),
             (
                 Role::TeamLeader,
                 &[
@@ -104,6 +107,7 @@ mod tests {
                     P::AnswerTasks,
                     P::ViewReports,
                     P::ViewMailLog,
+                    P::Supervise,
                 ],
             ),
             (

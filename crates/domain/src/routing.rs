@@ -5,8 +5,8 @@
 //! never reads a clock, so both see the same decisions.
 
 use crate::FieldError;
-use crate::case::{CaseType, Priority, vocabulary};
-use crate::ids::{CategoryId, QueueId, SkillId, TeamId, UserId, WorkId};
+use crate::case::{CaseType, InteractionKind, Priority, vocabulary};
+use crate::ids::{CalendarId, CategoryId, QueueId, SkillId, TeamId, UserId, WorkId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -41,6 +41,18 @@ impl WorkKind {
     /// is offered to them.
     pub fn live(self) -> bool {
         matches!(self, WorkKind::Call | WorkKind::Callback)
+    }
+
+    /// The work a customer's contact asks for: a message to answer, or a
+    /// call recorded after the fact to return.
+    pub fn of_contact(kind: InteractionKind) -> WorkKind {
+        match kind {
+            InteractionKind::Email => WorkKind::Email,
+            InteractionKind::WebForm => WorkKind::Web,
+            InteractionKind::Chat => WorkKind::Chat,
+            InteractionKind::Call => WorkKind::Callback,
+            _ => WorkKind::FollowUp,
+        }
     }
 }
 
@@ -208,6 +220,8 @@ impl Capacity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSpec {
+    /// Given by the store; input leaves it out.
+    #[serde(default = "no_queue")]
     pub id: QueueId,
     pub name: String,
     /// The kinds of work the queue takes.
@@ -242,8 +256,15 @@ pub struct QueueSpec {
     /// agent who handled the case) before anyone may take it.
     #[serde(default)]
     pub prefer_secs: u32,
+    /// Open only in this calendar's hours; none is always open. The driver
+    /// opens and closes the queue; the engine only hears `set_open`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_id: Option<CalendarId>,
 }
 
+fn no_queue() -> QueueId {
+    QueueId(0)
+}
 fn longest_idle() -> Strategy {
     Strategy::LongestIdle
 }
@@ -269,6 +290,7 @@ impl QueueSpec {
             wrap_up_secs: 0,
             offer_timeout_secs: None,
             prefer_secs: 0,
+            calendar_id: None,
         }
     }
 
@@ -331,6 +353,52 @@ pub struct AgentSpec {
     pub teams: Vec<TeamId>,
     #[serde(default)]
     pub capacity: Capacity,
+}
+
+/// What an administrator sets of an agent for routing; teams come from
+/// the user's team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProfile {
+    #[serde(default)]
+    pub skills: Vec<SkillLevel>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub capacity: Capacity,
+}
+
+impl AgentProfile {
+    /// Checks levels, languages (kept lower-case, once each) and capacity.
+    pub fn check(mut self) -> Result<AgentProfile, FieldError> {
+        for (i, s) in self.skills.iter().enumerate() {
+            level(&format!("skills[{i}].level"), s.level)?;
+            if self.skills[..i].iter().any(|o| o.skill == s.skill) {
+                return Err(FieldError::new(format!("skills[{i}]"), "named twice"));
+            }
+        }
+        let mut langs = Vec::with_capacity(self.languages.len());
+        for (i, l) in self.languages.iter().enumerate() {
+            let l =
+                language(l).map_err(|e| FieldError::new(format!("languages[{i}]"), &e.reason))?;
+            if !langs.contains(&l) {
+                langs.push(l);
+            }
+        }
+        self.languages = langs;
+        self.capacity.check()?;
+        Ok(self)
+    }
+
+    pub fn spec(self, id: UserId, teams: Vec<TeamId>) -> AgentSpec {
+        AgentSpec {
+            id,
+            skills: self.skills,
+            languages: self.languages,
+            teams,
+            capacity: self.capacity,
+        }
+    }
 }
 
 impl AgentSpec {

@@ -5,6 +5,7 @@ use crate::customers::customer_exists;
 use crate::db::{RowExt, Store, ms, vocab};
 use crate::events::{Data, case_event, data};
 use crate::exec::{Exec, query};
+use crate::routing;
 use crate::sla;
 use crate::sql::Sql;
 use crate::users::exists;
@@ -132,6 +133,9 @@ pub(crate) async fn set_status<E: Exec>(
     .await?;
     let d = data([("from", from.to_string()), ("to", to.to_string())]);
     case_event(conn, actor, id, "status", &d, at).await?;
+    if routing::settles(to) {
+        routing::case_settled(conn, actor.tenant_id, id).await?;
+    }
     sla::signal(conn, actor.tenant_id, id, Signal::Status { from, to }, at).await
 }
 
@@ -228,6 +232,7 @@ pub(crate) async fn insert_case<E: Exec>(
         None => None,
     };
     sla::case_opened(tx, actor, id, input, address_id, status, at).await?;
+    routing::case_opened(tx, actor, id, input, address_id, at).await?;
     Ok((id, interaction))
 }
 
@@ -350,6 +355,14 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     };
     if let Some(signal) = signal {
         sla::signal(conn, actor.tenant_id, case_id, signal, at).await?;
+    }
+    match signal {
+        Some(Signal::CustomerWrote) => {
+            let kind = domain::routing::WorkKind::of_contact(i.kind);
+            routing::customer_wrote(conn, actor, case_id, kind, at).await?;
+        }
+        Some(Signal::AgentReplied) => routing::case_settled(conn, actor.tenant_id, case_id).await?,
+        _ => {}
     }
     Ok(InteractionId(id))
 }
@@ -595,6 +608,10 @@ impl Store {
             .int(id.0);
         q.fetch_all(&mut tx).await?;
         case_event(&mut tx, actor, id, "updated", &changes, at).await?;
+        // Given to someone by hand: the router lets it go.
+        if changes.contains_key("assignee_id") {
+            routing::case_settled(&mut tx, tenant, id).await?;
+        }
         // Giving a new case an owner starts the work on it.
         if old.status == CaseStatus::New && matches!(p.assignee_id, Some(Some(_))) {
             set_status(&mut tx, actor, id, CaseStatus::New, CaseStatus::Open, at).await?;

@@ -20,6 +20,7 @@ mod migrate;
 mod outbox;
 mod policies;
 mod reports;
+mod routing;
 mod segments;
 mod sla;
 mod sql;
@@ -40,6 +41,9 @@ pub use outbox::{
 };
 pub use policies::{StoredCalendar, StoredPolicy};
 pub use reports::Summary;
+pub use routing::{
+    EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, StateSpan, WorkFilter, WorkSummary,
+};
 pub use sla::{ClockInfo, TickOutcome};
 pub use tasks::TaskFilter;
 pub use users::{AuthUser, NewUser, TokenInfo};

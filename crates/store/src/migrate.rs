@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_bytes_aside"),
     migration!(7, "0007_files_in_their_source"),
     migration!(8, "0008_sla"),
+    migration!(9, "0009_routing"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

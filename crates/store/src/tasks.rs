@@ -243,6 +243,9 @@ impl Store {
                 at,
             )
             .await?;
+            if open == 0 {
+                crate::routing::department_returned(&mut *tx, actor, case_id, at).await?;
+            }
             tx.commit().await?;
         }
         self.task(tenant, id).await

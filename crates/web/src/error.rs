@@ -99,6 +99,20 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::acd::AcdError> for ApiError {
+    fn from(e: crate::acd::AcdError) -> Self {
+        use domain::routing::RouteError as R;
+        match e {
+            crate::acd::AcdError::Store(e) => e.into(),
+            crate::acd::AcdError::Route(R::Invalid(f)) => ApiError::Invalid(vec![f]),
+            crate::acd::AcdError::Route(R::UnknownAgent | R::UnknownWork | R::UnknownQueue) => {
+                ApiError::NotFound
+            }
+            crate::acd::AcdError::Route(other) => ApiError::Conflict(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {

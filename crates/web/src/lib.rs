@@ -1,6 +1,7 @@
 //! HTTP edge: the JSON API under `/api/v1` (with its OpenAPI document) and
 //! the server-rendered UI, both over one [`store::Store`].
 
+pub mod acd;
 mod api;
 pub mod auth;
 mod error;
@@ -12,6 +13,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 pub use error::ApiError;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use store::Store;
 
 #[derive(Clone)]
@@ -19,6 +21,18 @@ pub struct AppState {
     pub store: Store,
     /// Mark cookies `Secure` (when served behind TLS).
     pub secure_cookies: bool,
+    /// The routing driver; [`serve`] runs it.
+    pub acd: Arc<acd::Acd>,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+        AppState {
+            acd: acd::Acd::new(store.clone()),
+            store,
+            secure_cookies,
+        }
+    }
 }
 
 /// Request bodies above this are refused (imports of a day's dealer file fit).
@@ -39,10 +53,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let driver = tokio::spawn(state.acd.clone().run(std::future::pending()));
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    driver.abort();
+    served
 }

@@ -7,6 +7,7 @@ pub(crate) mod customers;
 pub mod import;
 pub(crate) mod mail;
 pub(crate) mod mailboxes;
+pub(crate) mod routing;
 pub(crate) mod session;
 pub(crate) mod sla;
 pub(crate) mod staffing;
@@ -92,6 +93,39 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/read", post(mail::read_notifications))
         .route("/api/v1/cases/{id}/tasks", post(tasks::create))
         .route("/api/v1/attachments/{sha256}", get(cases::attachment))
+        .route(
+            "/api/v1/routing/skills",
+            get(routing::skills).post(routing::create_skill),
+        )
+        .route(
+            "/api/v1/routing/queues",
+            get(routing::queues).post(routing::create_queue),
+        )
+        .route("/api/v1/routing/queues/{id}", put(routing::update_queue))
+        .route("/api/v1/routing/queues/{id}/waiting", get(routing::waiting))
+        .route(
+            "/api/v1/routing/rules",
+            get(routing::rules).put(routing::set_rules),
+        )
+        .route("/api/v1/routing/agents", get(routing::agents))
+        .route("/api/v1/routing/agents/{id}", put(routing::save_agent))
+        .route(
+            "/api/v1/routing/agents/{id}/state",
+            post(routing::set_agent_state),
+        )
+        .route(
+            "/api/v1/routing/agents/{id}/states",
+            get(routing::agent_states),
+        )
+        .route("/api/v1/routing/me", get(routing::me))
+        .route("/api/v1/routing/me/state", post(routing::set_my_state))
+        .route("/api/v1/routing/work/{id}/accept", post(routing::accept))
+        .route("/api/v1/routing/work/{id}/reject", post(routing::reject))
+        .route("/api/v1/routing/work/{id}/finish", post(routing::finish))
+        .route("/api/v1/routing/work/{id}/assign", post(routing::assign))
+        .route("/api/v1/routing/work/{id}/move", post(routing::move_work))
+        .route("/api/v1/routing/status", get(routing::status))
+        .route("/api/v1/routing/events", get(routing::events))
         .route("/api/v1/tasks", get(tasks::list))
         .route("/api/v1/tasks/{id}", get(tasks::get_one))
         .route("/api/v1/tasks/{id}/answer", post(tasks::answer))

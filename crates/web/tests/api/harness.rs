@@ -118,10 +118,7 @@ impl App {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
+        let state = web::AppState::new(store.clone(), false);
         tokio::spawn(async move {
             web::serve(listener, state, async {
                 let _ = rx.await;

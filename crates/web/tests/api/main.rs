@@ -10,6 +10,7 @@ mod cases;
 mod customers;
 mod import;
 mod mail;
+mod routing;
 mod session;
 mod sla;
 mod staffing;
