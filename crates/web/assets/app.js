@@ -19,3 +19,30 @@ document.addEventListener("change", async (e) => {
   form.querySelector("#reply-subject").value = t.subject;
   form.querySelector("#reply-body").value = t.body;
 });
+// Routing pages: the router's decisions arrive as server-sent events; the
+// page fetches itself again and swaps in the parts marked data-live.
+if (document.querySelector("[data-live]")) {
+  let pending = null;
+  const refresh = async () => {
+    pending = null;
+    const r = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    document.querySelectorAll("[data-live]").forEach((el) => {
+      const fresh = doc.getElementById(el.id);
+      // Keep a reason being typed: swap only when nothing inside has focus.
+      if (fresh && !el.contains(document.activeElement)) el.replaceWith(fresh);
+    });
+    tick();
+  };
+  const events = new EventSource("/api/v1/routing/events");
+  events.addEventListener("routing", () => { pending = pending || setTimeout(refresh, 100); });
+}
+// Offers count down to the moment they go to someone else.
+function tick() {
+  document.querySelectorAll("[data-until]").forEach((el) => {
+    el.textContent = Math.max(0, Math.round((Date.parse(el.dataset.until) - Date.now()) / 1000));
+  });
+}
+tick();
+setInterval(tick, 1000);

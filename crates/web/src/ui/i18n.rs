@@ -258,6 +258,147 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.notifications", "Notifications", "通知"),
     ("nav.sla", "SLA", "服务时限"),
     ("nav.staffing", "Staffing", "人力测算"),
+    ("nav.desk", "My desk", "我的工作台"),
+    ("nav.routing", "Queues & routing", "队列与路由"),
+    ("desk.title", "My desk", "我的工作台"),
+    ("desk.offers", "Offers", "待接工作"),
+    (
+        "desk.no_offers",
+        "Nothing offered to you right now.",
+        "当前没有分配给您的工作。",
+    ),
+    ("desk.rings", "answer within", "剩余"),
+    ("desk.accept", "Accept", "接受"),
+    ("desk.reason", "Reason", "原因"),
+    ("desk.reject", "Reject", "拒绝"),
+    ("desk.active", "My routed work", "我手上的工作"),
+    (
+        "desk.no_work",
+        "No routed work in hand.",
+        "手上没有分配的工作。",
+    ),
+    ("desk.finish", "Done", "完成"),
+    ("desk.state", "State", "状态"),
+    ("desk.since", "since", "自"),
+    ("desk.missed", "Missed offers in a row", "连续未接"),
+    ("desk.go_available", "Go available", "示闲（就绪）"),
+    ("desk.break_reason", "Break reason", "小休原因"),
+    ("desk.go_break", "Take a break", "示忙（小休）"),
+    ("desk.go_offline", "Log out of routing", "签出"),
+    ("routing.title", "Queues and routing", "队列与路由"),
+    ("routing.status", "Queues now", "队列实时状态"),
+    ("routing.queue", "Queue", "队列"),
+    ("routing.open", "Open", "开放"),
+    ("routing.closed", "closed", "已关闭"),
+    ("routing.waiting", "Waiting", "排队"),
+    ("routing.ringing", "Offered", "振铃中"),
+    ("routing.longest", "Longest wait", "最长等待"),
+    ("routing.agents", "Agents", "坐席"),
+    ("routing.agent", "Agent", "坐席"),
+    ("routing.team", "Team", "班组"),
+    ("routing.skills", "Skills", "技能"),
+    ("routing.languages", "Languages", "语言"),
+    ("routing.capacity", "Capacity", "并发上限"),
+    (
+        "routing.capacity_help",
+        "How many of each kind an agent works at once. A call or call-back holds the agent's whole attention: nothing else is offered meanwhile.",
+        "每类工作可同时处理的数量。通话或回拨期间不再分配其他工作。",
+    ),
+    ("routing.edit", "Edit", "编辑"),
+    ("routing.queues", "Queues", "队列"),
+    ("routing.kinds", "Kinds of work", "工作类型"),
+    ("routing.priority", "Priority", "优先级"),
+    ("routing.strategy", "Strategy", "分配策略"),
+    ("routing.calendar", "Opening hours", "开放时间"),
+    ("routing.always_open", "Always open", "全天开放"),
+    ("routing.new_queue", "New queue", "新建队列"),
+    ("routing.rules", "Entry rules", "入队规则"),
+    (
+        "routing.rules_help",
+        "New work goes to the queue of the first rule that matches; an empty condition matches everything. Work no rule matches is not routed: it waits in the case list.",
+        "新工作进入第一条匹配规则的队列；条件为空即匹配全部。没有规则匹配的工作不自动分配，留在工单列表中。",
+    ),
+    ("routing.everything", "Everything", "全部"),
+    (
+        "routing.more_conditions",
+        "more conditions (API)",
+        "更多条件（API）",
+    ),
+    ("routing.delete", "Delete", "删除"),
+    ("routing.regions", "Regions", "区域"),
+    ("routing.tiers", "Customer tiers", "客户等级"),
+    ("routing.add_rule", "Add rule", "添加规则"),
+    ("routing.skill_name", "New skill", "新技能"),
+    ("routing.add_skill", "Add skill", "添加技能"),
+    ("routing.name", "Name", "名称"),
+    (
+        "routing.required_skills",
+        "Required skills (minimum level)",
+        "所需技能（最低等级）",
+    ),
+    ("routing.teams", "Only these teams", "仅限班组"),
+    (
+        "routing.offer_timeout",
+        "Offer rings for (seconds; empty waits for the agent)",
+        "振铃时长（秒，留空则一直等待）",
+    ),
+    ("routing.wrap_up", "Wrap-up (seconds)", "话后处理（秒）"),
+    (
+        "routing.prefer",
+        "Hold for the customer's own agent (seconds)",
+        "专属坐席优先（秒）",
+    ),
+    (
+        "routing.max_wait",
+        "Maximum wait (seconds)",
+        "最长等待（秒）",
+    ),
+    (
+        "routing.on_max_wait",
+        "After the maximum wait",
+        "超过最长等待后",
+    ),
+    (
+        "routing.when_closed",
+        "Arriving while closed",
+        "非开放时间到达",
+    ),
+    ("routing.overflow", "Overflow", "溢出"),
+    (
+        "routing.move_after",
+        "Move after (seconds)",
+        "等待超过（秒）后转移",
+    ),
+    ("routing.move_to", "to queue", "转至队列"),
+    ("agent.offline", "Offline", "签出"),
+    ("agent.available", "Available", "空闲"),
+    ("agent.busy", "Busy", "忙碌"),
+    ("agent.wrap_up", "Wrap-up", "话后处理"),
+    ("agent.break", "Break", "小休"),
+    ("reason.lunch", "Lunch", "用餐"),
+    ("reason.training", "Training", "培训"),
+    ("reason.meeting", "Meeting", "会议"),
+    ("reason.coaching", "Coaching", "辅导"),
+    ("reason.missed_offers", "Missed offers", "未接超限"),
+    ("reason.other", "Other", "其他"),
+    ("work.call", "Call", "来电"),
+    ("work.callback", "Call-back", "回拨"),
+    ("work.chat", "Chat", "在线聊天"),
+    ("work.email", "E-mail", "邮件"),
+    ("work.web", "Web form", "网页表单"),
+    ("work.follow_up", "Follow-up", "回访"),
+    ("work.department_return", "Department return", "部门回复"),
+    (
+        "strategy.longest_idle",
+        "Longest idle agent",
+        "最长空闲优先",
+    ),
+    ("strategy.least_occupied", "Least occupied", "负载最低优先"),
+    ("strategy.round_robin", "Round robin", "轮流分配"),
+    ("strategy.best_skill", "Best skill first", "技能最高优先"),
+    ("wait.stay", "Keep waiting", "继续等待"),
+    ("wait.callback", "Call-back request", "转回拨请求"),
+    ("wait.voicemail", "Voicemail case", "转留言工单"),
     ("staffing.title", "Staffing calculator", "排班人力测算"),
     (
         "staffing.aht",
@@ -683,6 +824,31 @@ mod tests {
                 domain::mail::Security::ALL
                     .iter()
                     .map(|v| format!("security.{v}")),
+            )
+            .chain(
+                domain::routing::WorkKind::ALL
+                    .iter()
+                    .map(|v| format!("work.{v}")),
+            )
+            .chain(
+                domain::routing::Strategy::ALL
+                    .iter()
+                    .map(|v| format!("strategy.{v}")),
+            )
+            .chain(
+                domain::routing::WaitAction::ALL
+                    .iter()
+                    .map(|v| format!("wait.{v}")),
+            )
+            .chain(
+                domain::routing::AgentStatus::ALL
+                    .iter()
+                    .map(|v| format!("agent.{v}")),
+            )
+            .chain(
+                domain::routing::BreakReason::ALL
+                    .iter()
+                    .map(|v| format!("reason.{v}")),
             )
             .collect();
         for k in keys {

@@ -4,6 +4,7 @@
 mod i18n;
 mod mail;
 mod pages;
+mod routing;
 mod sla;
 mod staffing;
 
@@ -59,6 +60,21 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/log", get(mail::log))
         .route("/notifications", get(mail::notifications))
         .route("/staffing", get(staffing::calculator))
+        .route("/desk", get(routing::desk))
+        .route("/desk/state", post(routing::desk_state))
+        .route("/desk/work/{id}/{action}", post(routing::desk_work))
+        .route("/routing", get(routing::overview))
+        .route("/routing/skills", post(routing::add_skill))
+        .route("/routing/rules", post(routing::add_rule))
+        .route("/routing/rules/{pos}/delete", post(routing::delete_rule))
+        .route(
+            "/routing/queues/{id}",
+            get(routing::queue_form).post(routing::save_queue),
+        )
+        .route(
+            "/routing/agents/{id}",
+            get(routing::agent_form).post(routing::save_agent),
+        )
         .route("/sla", get(sla::overview))
         .route(
             "/sla/calendars/{id}",
@@ -162,6 +178,7 @@ pub struct Chrome {
     pub can_reports: bool,
     pub can_mail_admin: bool,
     pub can_mail_log: bool,
+    pub can_supervise: bool,
 }
 
 impl Chrome {
@@ -185,6 +202,7 @@ impl Chrome {
             can_reports: false,
             can_mail_admin: false,
             can_mail_log: false,
+            can_supervise: false,
         }
     }
 
@@ -205,6 +223,7 @@ impl Chrome {
             can_reports: role.allows(Permission::ViewReports),
             can_mail_admin: role.allows(Permission::Administer),
             can_mail_log: role.allows(Permission::ViewMailLog),
+            can_supervise: role.allows(Permission::Supervise),
             ..Chrome::anonymous(*lang, path)
         }
     }

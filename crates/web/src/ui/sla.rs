@@ -54,7 +54,7 @@ pub struct PreviewQuery {
     minutes: String,
 }
 
-fn back(to: &str, r: Result<(), ApiError>) -> Response {
+pub(super) fn back(to: &str, r: Result<(), ApiError>) -> Response {
     match r {
         Ok(()) => Redirect::to(to).into_response(),
         Err(e @ (ApiError::Forbidden | ApiError::Internal(_))) => e.into_response(),
@@ -209,7 +209,7 @@ pub async fn calendar_form(
 }
 
 /// The form's fields: the body as pairs, so checkbox groups keep every value.
-struct FormPairs(Vec<(String, String)>);
+pub(super) struct FormPairs(Vec<(String, String)>);
 
 impl FormPairs {
     fn parse(body: &[u8]) -> FormPairs {
@@ -217,7 +217,7 @@ impl FormPairs {
     }
 
     /// A posted form of this user's session (its anti-forgery token checked).
-    fn posted(ui: &UiAuth, body: &[u8]) -> Result<FormPairs, Response> {
+    pub(super) fn posted(ui: &UiAuth, body: &[u8]) -> Result<FormPairs, Response> {
         let f = FormPairs::parse(body);
         or_page(
             &Chrome::new(ui, "sla"),
@@ -226,7 +226,7 @@ impl FormPairs {
         Ok(f)
     }
 
-    fn one(&self, key: &str) -> String {
+    pub(super) fn one(&self, key: &str) -> String {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -234,7 +234,7 @@ impl FormPairs {
             .unwrap_or_default()
     }
 
-    fn all(&self, key: &str) -> Vec<String> {
+    pub(super) fn all(&self, key: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
@@ -250,7 +250,7 @@ impl FormPairs {
 
 /// Words of a list typed in a box: split on commas, semicolons (ASCII or
 /// full-width), spaces and line breaks.
-fn words(text: &str) -> Vec<String> {
+pub(super) fn words(text: &str) -> Vec<String> {
     text.split([',', ';', '，', '；', '、', ' ', '\n', '\r', '\t'])
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -722,3 +722,94 @@ async fn a_supervisor_works_out_staffing_for_a_forecast() {
     assert!(b.text("main h2").await.contains("所需坐席"));
     assert!(b.text("#staffing-table td.agents").await.contains("14"));
 }
+
+/// An administrator sets up a queue in the browser; an agent goes
+/// available on the desk, sees an e-mail case offered live with its
+/// countdown, accepts it and lands on the case; the supervisor's page shows
+/// the agent busy.
+#[tokio::test]
+async fn an_agent_goes_available_and_accepts_a_live_offer() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("routing-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let agent_id = app.login("a", domain::role::Role::Agent).await.user_id;
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.admin").await;
+    b.goto(&format!("{}/routing", app.base)).await;
+    b.type_into(
+        "form[action='/routing/skills'] input[name=name]",
+        "warranty",
+    )
+    .await;
+    b.click_nav("form[action='/routing/skills'] button").await;
+    assert!(b.text("#skills").await.contains("warranty"));
+    b.click_nav("#new-queue").await;
+    b.type_into("#queue-form input[name=name]", "Web and e-mail")
+        .await;
+    b.click("#queue-form input[name=kinds][value=web]").await;
+    b.click("#queue-form select[name^=skill_] option[value='2']")
+        .await;
+    b.type_into("#queue-form input[name=offer_timeout_secs]", "120")
+        .await;
+    b.click_nav("#queue-form button[type=submit]").await;
+    let queues = b.text("#queues").await;
+    assert!(
+        queues.contains("Web and e-mail") && queues.contains("warranty ≥ 2"),
+        "{queues}"
+    );
+    b.click("#rule-form input[name=kinds][value=email]").await;
+    b.click_nav("#rule-form button").await;
+    assert!(b.text("#rules").await.contains("E-mail → Web and e-mail"));
+    b.goto(&format!("{}/routing/agents/{agent_id}", app.base))
+        .await;
+    b.click("#agent-form select[name^=skill_] option[value='3']")
+        .await;
+    b.click_nav("#agent-form button[type=submit]").await;
+    assert!(b.text("#agents").await.contains("warranty ≥ 3"));
+    b.screenshot("routing").await;
+
+    // The agent, in Chinese.
+    b.click_nav("form[action='/logout'] button").await;
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/lang?to=zh-CN&back=/desk", app.base))
+        .await;
+    assert!(b.text("#state").await.contains("签出"));
+    b.click_nav("#go-available").await;
+    assert!(b.text("#state").await.contains("空闲"));
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let case = sup
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "email", "subject": "延保条款咨询"}),
+        )
+        .await;
+    let case_id = case["id"].as_i64().unwrap();
+    // No reload: the offer arrives by the live stream.
+    let offer = b.text(".offer").await;
+    assert!(
+        offer.contains("延保条款咨询") && offer.contains("Web and e-mail"),
+        "{offer}"
+    );
+    let left: i64 = b.text("[data-until]").await.parse().unwrap_or(-1);
+    assert!(
+        (100..=120).contains(&left),
+        "countdown from two minutes: {left}"
+    );
+    b.screenshot("desk").await;
+    b.click_nav(".offer button.accept").await;
+    assert!(b.url().await.ends_with(&format!("/cases/{case_id}")));
+    b.goto(&format!("{}/desk", app.base)).await;
+    assert!(b.text("#state").await.contains("忙碌"));
+    assert!(b.text("#my-work").await.contains("延保条款咨询"));
+    let agents = sup.ok("/api/v1/routing/agents").await;
+    let me = agents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["user_id"] == agent_id)
+        .unwrap();
+    assert_eq!(
+        (me["state"].as_str(), me["active"].as_i64()),
+        (Some("busy"), Some(1))
+    );
+}
