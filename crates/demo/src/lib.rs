@@ -495,6 +495,105 @@ async fn sla_setup(
     Ok(())
 }
 
+/// Skills, queues and entry rules, added after the history so that only
+/// new work is routed: a complaint queue served by the complaint team
+/// (overflowing to everyone after ten minutes) above the general e-mail and
+/// web queue, and a call-back queue; every agent takes e-mail and web work,
+/// the complaint team also complaints.
+async fn routing_setup(
+    store: &Store,
+    actor: Actor,
+    s: &Staff,
+    complaints: bool,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    use domain::routing::{
+        AgentProfile, EntryConditions, Overflow, QueueSpec, SkillLevel, Strategy, WorkKind,
+    };
+    use store::EntryRule;
+    let general = store.create_skill(actor, "一般咨询 General", at).await?;
+    let skill = |skill, level| SkillLevel { skill, level };
+    let mut written = QueueSpec::new(
+        QueueId(0),
+        "邮件与网页 E-mail and web",
+        &[WorkKind::Email, WorkKind::Web, WorkKind::DepartmentReturn],
+    );
+    written.skills = vec![skill(general, 1)];
+    written.offer_timeout_secs = Some(60);
+    written.prefer_secs = 600;
+    let written = store.save_queue(actor, None, written, at).await?;
+    let mut callbacks = QueueSpec::new(
+        QueueId(0),
+        "回拨 Call-backs",
+        &[WorkKind::Callback, WorkKind::FollowUp],
+    );
+    callbacks.priority = 10;
+    callbacks.strategy = Strategy::LeastOccupied;
+    callbacks.offer_timeout_secs = Some(30);
+    callbacks.wrap_up_secs = 30;
+    let callbacks = store.save_queue(actor, None, callbacks, at).await?;
+    let mut rules = Vec::new();
+    let mut complaint_skill = None;
+    if complaints {
+        let c = store.create_skill(actor, "投诉处理 Complaints", at).await?;
+        complaint_skill = Some(c);
+        let mut q = QueueSpec::new(
+            QueueId(0),
+            "投诉 Complaints",
+            &[WorkKind::Email, WorkKind::Web, WorkKind::DepartmentReturn],
+        );
+        q.skills = vec![skill(c, 2)];
+        q.priority = 5;
+        q.strategy = Strategy::BestSkill;
+        q.offer_timeout_secs = Some(60);
+        q.overflow = vec![Overflow {
+            after_secs: 600,
+            widen_to: None,
+            move_to: Some(written.id),
+        }];
+        let q = store.save_queue(actor, None, q, at).await?;
+        rules.push(EntryRule {
+            queue_id: q.id,
+            conditions: EntryConditions {
+                case_types: vec![CaseType::Complaint],
+                kinds: vec![WorkKind::Email, WorkKind::Web, WorkKind::DepartmentReturn],
+                ..Default::default()
+            },
+        });
+    }
+    rules.push(EntryRule {
+        queue_id: callbacks.id,
+        conditions: EntryConditions {
+            kinds: vec![WorkKind::Callback, WorkKind::FollowUp],
+            ..Default::default()
+        },
+    });
+    rules.push(EntryRule {
+        queue_id: written.id,
+        conditions: EntryConditions {
+            kinds: written.kinds.clone(),
+            ..Default::default()
+        },
+    });
+    store.set_entry_rules(actor, &rules, at).await?;
+    let complaint_team = s.teams.get(2).copied();
+    for u in store.routing_agents(actor.tenant_id).await? {
+        let mut p = AgentProfile {
+            skills: vec![skill(general, 3)],
+            languages: vec!["zh".into()],
+            ..Default::default()
+        };
+        if let Some(c) = complaint_skill
+            && u.team_id.is_some()
+            && u.team_id == complaint_team
+        {
+            p.skills.push(skill(c, 4));
+        }
+        store.save_routing_profile(actor, u.user_id, p, at).await?;
+    }
+    Ok(())
+}
+
 async fn seed_auto(
     store: &Store,
     hash: &str,
@@ -689,6 +788,7 @@ async fn seed_auto(
         rng,
     )
     .await?;
+    routing_setup(store, actor, &s, true, now).await?;
     Ok(s.logins)
 }
 
@@ -772,6 +872,7 @@ async fn seed_fund(
         rng,
     )
     .await?;
+    routing_setup(store, actor, &s, false, now).await?;
     Ok(s.logins)
 }
 

@@ -292,6 +292,21 @@ async fn enqueue<E: Exec>(
         tier: f.tier.as_deref(),
         language: language.as_deref(),
     };
+    // A rule whose queue does not take this kind of work is passed over.
+    let kinds: Vec<(QueueId, Vec<WorkKind>)> =
+        query("SELECT id, name, spec FROM queues WHERE tenant_id = $1")
+            .bind(tenant.0)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(|r| Ok((QueueId(r.int("id")?), queue_row(r)?.kinds)))
+            .collect::<Result<_>>()?;
+    let takes = |q: &QueueId| {
+        kinds
+            .iter()
+            .any(|(id, k)| id == q && k.contains(&origin.kind))
+    };
+    let rules: Vec<_> = rules.into_iter().filter(|(_, q)| takes(q)).collect();
     let Some(queue) = entry_queue(&rules, &facts) else {
         return Ok(None);
     };

@@ -72,7 +72,7 @@ async fn work_is_offered_accepted_rejected_assigned_and_recovered() {
             .call(
                 Method::PUT,
                 "/api/v1/routing/rules",
-                Some(json!({"rules": [{"queue_id": qid, "conditions": {"kinds": ["email", "web"]}}]})),
+                Some(json!({"rules": [{"queue_id": qid}]})),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{rules}");
@@ -164,6 +164,13 @@ async fn work_is_offered_accepted_rejected_assigned_and_recovered() {
         // a restart: the same work waiting and in hand, nothing doubled.
         let third = email_case(&sup, "third").await;
         desk_until(&agent, "the third offer", |d| d["offers"][0]["case_id"] == third).await;
+        // The rule matches everything, but its queue takes no call-backs: a
+        // phone case with nobody on it is passed over, not routed.
+        let phone = sup
+            .create("/api/v1/cases", json!({"type": "inquiry", "channel": "phone", "subject": "call me"}))
+            .await;
+        let waiting = sup.ok(&format!("/api/v1/routing/queues/{qid}/waiting")).await;
+        assert!(waiting["items"].as_array().unwrap().iter().all(|w| w["case_id"] != phone["id"]), "{waiting}");
         let restarted = web::acd::Acd::new(app.store.clone());
         let tenant = app.tenants["a"];
         let view = restarted.agent_view(tenant, UserId(agent.user_id)).await.expect("recovered");
