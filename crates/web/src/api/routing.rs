@@ -202,7 +202,7 @@ pub struct StateBody {
 }
 
 impl StateBody {
-    fn presence(&self) -> Result<Presence, ApiError> {
+    pub(crate) fn presence(&self) -> Result<Presence, ApiError> {
         match (self.state.as_str(), self.reason.as_deref()) {
             ("available", _) => Ok(Presence::Available),
             ("offline", _) => Ok(Presence::Offline),

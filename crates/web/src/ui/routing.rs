@@ -18,8 +18,8 @@ use domain::ids::*;
 use domain::model::Team;
 use domain::role::Permission;
 use domain::routing::{
-    AgentProfile, BreakReason, Capacity, EntryConditions, Overflow, Presence, QueueSpec,
-    SkillLevel, Strategy, WaitAction, WorkKind,
+    AgentProfile, BreakReason, Capacity, EntryConditions, Overflow, QueueSpec, SkillLevel,
+    Strategy, WaitAction, WorkKind,
 };
 use jiff::Timestamp;
 use store::{EntryRule, Skill, StoredCalendar, WorkFilter, WorkSummary};
@@ -73,17 +73,17 @@ struct DeskPage {
     reasons: [BreakReason; 5],
 }
 
+/// A state as recorded ("break:lunch") in the user's words.
+fn state_label(c: &Chrome, state: &str) -> String {
+    match state.split_once(':') {
+        Some((_, r)) => format!("{} · {}", c.t.get("agent.break"), c.t.of("reason", r)),
+        None => c.t.of("agent", state).into_owned(),
+    }
+}
+
 impl DeskPage {
-    /// "break:lunch" as the user reads it.
     fn state_text(&self) -> String {
-        match self.state.split_once(':') {
-            Some((_, r)) => format!(
-                "{} · {}",
-                self.c.t.get("agent.break"),
-                self.c.t.of("reason", r)
-            ),
-            None => self.c.t.of("agent", &self.state).into_owned(),
-        }
+        state_label(&self.c, &self.state)
     }
 }
 
@@ -140,17 +140,11 @@ pub async fn desk_state(
     let f = FormPairs::posted(&ui, &body)?;
     let r = async {
         ui.0.need(Permission::WorkCases)?;
-        let p = match f.one("state").as_str() {
-            "available" => Presence::Available,
-            "offline" => Presence::Offline,
-            "break" => Presence::Break(BreakReason::parse(&f.one("reason"))?),
-            _ => {
-                return Err(ApiError::field(
-                    "state",
-                    "must be available, break or offline",
-                ));
-            }
-        };
+        let p = crate::api::routing::StateBody {
+            state: f.one("state"),
+            reason: Some(f.one("reason")).filter(|r| !r.is_empty()),
+        }
+        .presence()?;
         state
             .acd
             .set_presence(ui.0.tenant.id, ui.0.user.id, p)
@@ -260,18 +254,7 @@ impl RoutingPage {
     }
 
     fn state_text(&self, state: &Option<String>) -> String {
-        match state
-            .as_deref()
-            .map(|s| s.split_once(':').unwrap_or((s, "")))
-        {
-            Some(("break", r)) => format!(
-                "{} · {}",
-                self.c.t.get("agent.break"),
-                self.c.t.of("reason", r)
-            ),
-            Some((s, _)) => self.c.t.of("agent", s).into_owned(),
-            None => self.c.t.get("agent.offline").into_owned(),
-        }
+        state_label(&self.c, state.as_deref().unwrap_or("offline"))
     }
 }
 
