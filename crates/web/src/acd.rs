@@ -145,7 +145,17 @@ impl Acd {
             std::collections::hash_map::Entry::Vacant(e) => e.insert(self.load(tenant, now).await?),
         };
         let mut extra = Vec::new();
-        let out = f(&mut desk.router, now, &mut extra);
+        // A broken invariant in the engine panics; this tenant's router is
+        // then rebuilt from the store and the caller gets a 500.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            f(&mut desk.router, now, &mut extra)
+        }));
+        let Ok(out) = ran else {
+            desks.remove(&tenant);
+            return Err(AcdError::Store(StoreError::Internal(
+                "the routing engine failed; its state is rebuilt from the store".into(),
+            )));
+        };
         let mut events = desk.router.take_events();
         events.extend(extra);
         let written = self.record(tenant, &events, reason, now).await;
@@ -341,10 +351,34 @@ impl Acd {
         .await
     }
 
-    /// Recovers every tenant's router, then takes in new work and keeps the
-    /// clocks until `stop` resolves.
-    pub async fn run(self: Arc<Self>, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
+    /// Runs the driver until the task is aborted. The engine checks its own
+    /// invariants and panics when one is broken; the driver then drops every
+    /// router and rebuilds them from the store rather than stop routing.
+    pub async fn run(self: Arc<Self>) {
+        /// Aborting the outer task must also stop the inner one.
+        struct AbortOnDrop(tokio::task::AbortHandle);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        loop {
+            let task = tokio::spawn(self.clone().drive());
+            let _guard = AbortOnDrop(task.abort_handle());
+            match task.await {
+                Err(e) if e.is_panic() => {
+                    tracing::error!(
+                        "routing driver panicked; rebuilding the routers from the store"
+                    );
+                    self.desks.lock().await.clear();
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Recovers every tenant's router, then takes in new work and keeps the clocks.
+    async fn drive(self: Arc<Self>) {
         match self.store.routing_tenants().await {
             Ok(tenants) => {
                 for t in tenants {
@@ -366,7 +400,6 @@ impl Acd {
                 })
                 .unwrap_or(POLL);
             tokio::select! {
-                _ = &mut stop => return,
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }

@@ -53,7 +53,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let driver = tokio::spawn(state.acd.clone().run(std::future::pending()));
+    let driver = tokio::spawn(state.acd.clone().run());
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
