@@ -309,7 +309,7 @@ async fn import_people(
     actor: Actor,
     records: &[ImportRecord],
     at: Timestamp,
-) -> Result<Vec<CustomerId>, StoreError> {
+) -> Result<People, StoreError> {
     let outcomes = store.import(actor, records, true, at, &|_| {}).await?;
     if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
         return Err(StoreError::Invalid(e.clone()));
@@ -321,11 +321,24 @@ async fn import_people(
             5000,
         )
         .await?;
-    Ok(everyone
+    let people: Vec<Customer> = everyone
         .into_iter()
         .filter(|c| c.kind == CustomerKind::Person)
-        .map(|c| c.id)
-        .collect())
+        .collect();
+    Ok(People {
+        valued: people
+            .iter()
+            .filter(|c| matches!(c.tier.as_str(), "vip" | "high_value"))
+            .map(|c| c.id)
+            .collect(),
+        all: people.into_iter().map(|c| c.id).collect(),
+    })
+}
+
+/// The imported people, and those among them served by their own agent.
+struct People {
+    all: Vec<CustomerId>,
+    valued: Vec<CustomerId>,
 }
 
 fn person_name(rng: &mut Rng) -> String {
@@ -504,6 +517,7 @@ async fn routing_setup(
     store: &Store,
     actor: Actor,
     s: &Staff,
+    valued: &[CustomerId],
     complaints: bool,
     at: Timestamp,
 ) -> Result<(), StoreError> {
@@ -590,6 +604,16 @@ async fn routing_setup(
             p.skills.push(skill(c, 4));
         }
         store.save_routing_profile(actor, u.user_id, p, at).await?;
+    }
+    // Valued customers get their own agent (the written queue holds their
+    // work ten minutes for them).
+    if !s.agents.is_empty() {
+        for (i, c) in valued.iter().take(40).enumerate() {
+            let agent = s.agents[i % s.agents.len()];
+            store
+                .set_dedicated(actor, *c, Some(agent), None, at)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -775,12 +799,12 @@ async fn seed_auto(
             });
         }
     }
-    let customers = import_people(store, actor, &records, start).await?;
+    let people = import_people(store, actor, &records, start).await?;
     cases(
         store,
         &tenant,
         &s,
-        &customers,
+        &people.all,
         &cats,
         AUTO_CASES,
         sizes.auto_cases,
@@ -788,7 +812,7 @@ async fn seed_auto(
         rng,
     )
     .await?;
-    routing_setup(store, actor, &s, true, now).await?;
+    routing_setup(store, actor, &s, &people.valued, true, now).await?;
     Ok(s.logins)
 }
 
@@ -859,12 +883,12 @@ async fn seed_fund(
             ..Default::default()
         }));
     }
-    let customers = import_people(store, actor, &records, start).await?;
+    let people = import_people(store, actor, &records, start).await?;
     cases(
         store,
         &tenant,
         &s,
-        &customers,
+        &people.all,
         &cats,
         FUND_CASES,
         sizes.fund_cases,
@@ -872,7 +896,7 @@ async fn seed_fund(
         rng,
     )
     .await?;
-    routing_setup(store, actor, &s, false, now).await?;
+    routing_setup(store, actor, &s, &people.valued, false, now).await?;
     Ok(s.logins)
 }
 

@@ -99,6 +99,9 @@ pub struct Customer {
     pub phones: Vec<PhoneNumber>,
     pub emails: Vec<EmailAddress>,
     pub accounts: Vec<String>,
+    /// The customer's own agent and team, offered their new work first.
+    pub dedicated_agent_id: Option<UserId>,
+    pub dedicated_team_id: Option<TeamId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -48,7 +48,7 @@ pub enum ImportOutcome {
     Updated,
 }
 
-const CUSTOMER_COLS: &str = "id, kind, name, external_id, tier, region, branch, address, lat, lon, opening_hours, tags, created_at, updated_at";
+const CUSTOMER_COLS: &str = "id, kind, name, external_id, tier, region, branch, address, lat, lon, opening_hours, tags, dedicated_agent_id, dedicated_team_id, created_at, updated_at";
 
 fn customer_row(r: &AnyRow) -> Result<Customer> {
     let coordinates = match (r.opt_float("lat")?, r.opt_float("lon")?) {
@@ -75,6 +75,8 @@ fn customer_row(r: &AnyRow) -> Result<Customer> {
         phones: Vec::new(),
         emails: Vec::new(),
         accounts: Vec::new(),
+        dedicated_agent_id: r.opt_int("dedicated_agent_id")?.map(UserId),
+        dedicated_team_id: r.opt_int("dedicated_team_id")?.map(TeamId),
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
     })
@@ -262,6 +264,57 @@ impl Store {
         update_customer_row(&mut tx, actor.tenant_id, id.0, c, at).await?;
         tx.commit().await?;
         self.customer(actor.tenant_id, id).await
+    }
+
+    /// Gives a customer their own agent and team (or takes them away): new
+    /// work for the customer is held for them for the queue's prefer time.
+    pub async fn set_dedicated(
+        &self,
+        actor: Actor,
+        id: CustomerId,
+        agent: Option<UserId>,
+        team: Option<TeamId>,
+        at: Timestamp,
+    ) -> Result<Customer> {
+        let tenant = actor.tenant_id;
+        {
+            let _w = self.writer().await;
+            let mut tx = self.pool.begin().await?;
+            if let Some(a) = agent {
+                match crate::routing::takes_routed_work(&mut *tx, tenant, a).await? {
+                    None => return Err(StoreError::invalid("agent_id", "does not exist")),
+                    Some(false) => {
+                        return Err(StoreError::invalid("agent_id", crate::routing::NOT_ROUTED));
+                    }
+                    Some(true) => {}
+                }
+            }
+            if let Some(t) = team {
+                exists(&mut *tx, "teams", tenant, t.0, "team_id").await?;
+            }
+            let n = query(
+                "UPDATE customers SET dedicated_agent_id = $1, dedicated_team_id = $2, updated_at = $3 \
+                 WHERE tenant_id = $4 AND id = $5",
+            )
+            .bind(agent.map(|a| a.0))
+            .bind(team.map(|t| t.0))
+            .bind(ms(at))
+            .bind(tenant.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let d = data([
+                ("agent", agent.map(|a| a.0.to_string()).unwrap_or_default()),
+                ("team", team.map(|t| t.0.to_string()).unwrap_or_default()),
+            ]);
+            let target = format!("customer:{}", id.0);
+            audit(&mut tx, actor, "customer.dedicated", &target, &d, at).await?;
+            tx.commit().await?;
+        }
+        self.customer(tenant, id).await
     }
 
     pub async fn customer(&self, tenant: TenantId, id: CustomerId) -> Result<Customer> {

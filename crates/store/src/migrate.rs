@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_files_in_their_source"),
     migration!(8, "0008_sla"),
     migration!(9, "0009_routing"),
+    migration!(10, "0010_dedicated_agents"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -26,6 +26,29 @@ use serde::Serialize;
 /// Roles whose users take routed work: everyone who may work cases.
 const ROUTED_ROLES: &str = "('agent', 'team_leader', 'supervisor', 'admin')";
 
+pub(crate) const NOT_ROUTED: &str =
+    "takes no routed work (deactivated, or a role that works no cases)";
+
+/// Whether a user of the tenant takes routed work; `None` when there is no such user.
+pub(crate) async fn takes_routed_work<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<Option<bool>> {
+    let Some(r) = query("SELECT role, active FROM users WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(user.0)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let role = r.text("role")?;
+    Ok(Some(
+        r.int("active")? == 1 && ROUTED_ROLES.contains(&format!("'{role}'")),
+    ))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Skill {
     pub id: SkillId,
@@ -189,12 +212,14 @@ struct CaseFacts {
     status: CaseStatus,
     region: Option<String>,
     tier: Option<String>,
+    dedicated_agent: Option<UserId>,
+    dedicated_team: Option<TeamId>,
 }
 
 async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Result<CaseFacts> {
     let r = query(
         "SELECT c.case_type, c.category_id, c.priority, c.sla_due_at, c.assignee_id, c.status, \
-         cu.region, cu.tier FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id AND cu.tenant_id = c.tenant_id \
+         cu.region, cu.tier, cu.dedicated_agent_id, cu.dedicated_team_id FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id AND cu.tenant_id = c.tenant_id \
          WHERE c.tenant_id = $1 AND c.id = $2",
     )
     .bind(tenant.0)
@@ -210,6 +235,8 @@ async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Re
         status: vocab(CaseStatus::parse(&r.text("status")?))?,
         region: r.opt_text("region")?,
         tier: r.opt_text("tier")?,
+        dedicated_agent: r.opt_int("dedicated_agent_id")?.map(UserId),
+        dedicated_team: r.opt_int("dedicated_team_id")?.map(TeamId),
     })
 }
 
@@ -313,7 +340,7 @@ async fn enqueue<E: Exec>(
     let id = query(
         "INSERT INTO work_items (tenant_id, case_id, kind, queue_id, stage, priority, sla_due, language, \
          prefer_agent, prefer_team, arrived_at, state, pending) \
-         VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, NULL, $9, 'waiting', 1) RETURNING id",
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, 'waiting', 1) RETURNING id",
     )
     .bind(tenant.0)
     .bind(case.0)
@@ -322,7 +349,10 @@ async fn enqueue<E: Exec>(
     .bind(f.priority.as_str())
     .bind(f.sla_due)
     .bind(language)
-    .bind(origin.prefer_agent.map(|u| u.0))
+    // The agent who handled the case knows it best; a customer's own agent
+    // comes next, their own team stands by for either.
+    .bind(origin.prefer_agent.or(f.dedicated_agent).map(|u| u.0))
+    .bind(f.dedicated_team.map(|t| t.0))
     .bind(ms(at))
     .fetch_one(conn)
     .await?
@@ -661,18 +691,10 @@ impl Store {
         {
             let _w = self.writer().await;
             let mut tx = self.pool.begin().await?;
-            let role = query("SELECT role FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(user.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?
-                .text("role")?;
-            if !ROUTED_ROLES.contains(&format!("'{role}'")) {
-                return Err(StoreError::invalid(
-                    "user",
-                    "this user's role does not take routed work",
-                ));
+            match takes_routed_work(&mut *tx, tenant, user).await? {
+                None => return Err(StoreError::NotFound),
+                Some(false) => return Err(StoreError::invalid("user", NOT_ROUTED)),
+                Some(true) => {}
             }
             for (i, s) in profile.skills.iter().enumerate() {
                 exists(

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use domain::contact::{EmailAddress, PhoneNumber, Vin};
 use domain::customer::CustomerKind;
-use domain::ids::{CaseId, CustomerId};
+use domain::ids::{CaseId, CustomerId, TeamId, UserId};
 use domain::model::{CaseFilter, Tenant};
 use domain::role::Permission;
 use jiff::Timestamp;
@@ -146,6 +146,35 @@ pub async fn view(
         state
             .store
             .customer_view(auth.tenant.id, CustomerId(id))
+            .await?,
+    ))
+}
+
+/// A customer's own agent and team; a missing or null one is taken away.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DedicatedBody {
+    pub agent_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+}
+
+pub async fn dedicated(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<DedicatedBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::Supervise)?;
+    Ok(axum::Json(
+        state
+            .store
+            .set_dedicated(
+                auth.actor(),
+                CustomerId(id),
+                b.agent_id,
+                b.team_id,
+                Timestamp::now(),
+            )
             .await?,
     ))
 }

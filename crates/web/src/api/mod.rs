@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
             get(customers::view).put(customers::update),
         )
         .route("/api/v1/customers/{id}/cases", get(customers::cases))
+        .route(
+            "/api/v1/customers/{id}/dedicated",
+            put(customers::dedicated),
+        )
         .route("/api/v1/organizations", get(customers::organizations))
         .route("/api/v1/cases", get(cases::list).post(cases::create))
         .route("/api/v1/cases/by-number/{number}", get(cases::by_number))

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/tasks", post(pages::pass_to_department))
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer))
+        .route("/customers/{id}/dedicated", post(pages::save_dedicated))
         .route("/tasks", get(pages::tasks))
         .route("/tasks/{id}/settle", post(pages::settle_task))
         .route("/reports", get(pages::reports))

@@ -882,16 +882,40 @@ pub async fn customers(
     }))
 }
 
+/// One choice of a pick list: value, label, chosen.
+pub(super) struct Choice {
+    pub value: i64,
+    pub label: String,
+    pub chosen: bool,
+}
+
 #[derive(Template)]
 #[template(path = "customer.html")]
 struct CustomerPage {
     c: Chrome,
     v: CustomerView,
     cases: Vec<CaseRow>,
+    /// Who may take the customer's work first, and the choices a supervisor has.
+    agents: Vec<Choice>,
+    teams: Vec<Choice>,
 }
 
-pub async fn customer(State(state): State<AppState>, ui: UiAuth, Path(id): Path<i64>) -> Page {
-    let c = Chrome::new(&ui, "customers");
+impl CustomerPage {
+    fn chosen(list: &[Choice]) -> String {
+        list.iter()
+            .find(|x| x.chosen)
+            .map(|x| x.label.clone())
+            .unwrap_or_default()
+    }
+}
+
+pub async fn customer(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Query(q): Query<ErrorQuery>,
+) -> Page {
+    let c = Chrome::new(&ui, "customers").with_error(q.error);
     or_page(&c, ui.0.need(Permission::ReadCases))?;
     let v = or_page(
         &c,
@@ -907,7 +931,65 @@ pub async fn customer(State(state): State<AppState>, ui: UiAuth, Path(id): Path<
     };
     let items = or_page(&c, state.store.list_cases(ui.0.tenant.id, &filter).await)?;
     let cases = case_rows(&c, &items);
-    Ok(render(&CustomerPage { c, v, cases }))
+    let (agent, team) = (v.customer.dedicated_agent_id, v.customer.dedicated_team_id);
+    let (mut agents, mut teams) = (Vec::new(), Vec::new());
+    if c.can_supervise || agent.is_some() || team.is_some() {
+        let tenant = ui.0.tenant.id;
+        agents = or_page(&c, state.store.routing_agents(tenant).await)?
+            .into_iter()
+            .map(|a| Choice {
+                value: a.user_id.0,
+                chosen: Some(a.user_id) == agent,
+                label: a.display_name,
+            })
+            .collect();
+        teams = or_page(&c, state.store.teams(tenant).await)?
+            .into_iter()
+            .map(|t| Choice {
+                value: t.id.0,
+                chosen: Some(t.id) == team,
+                label: t.name,
+            })
+            .collect();
+    }
+    Ok(render(&CustomerPage {
+        c,
+        v,
+        cases,
+        agents,
+        teams,
+    }))
+}
+
+/// A supervisor gives the customer their own agent and team.
+pub async fn save_dedicated(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Page {
+    let f = super::sla::FormPairs::posted(&ui, &body)?;
+    let pick = |key: &str| -> Result<Option<i64>, ApiError> {
+        match f.one(key).as_str() {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::field(key, "must be a number")),
+        }
+    };
+    let r = async {
+        ui.0.need(Permission::Supervise)?;
+        let agent = pick("agent_id")?.map(UserId);
+        let team = pick("team_id")?.map(TeamId);
+        state
+            .store
+            .set_dedicated(ui.0.actor(), CustomerId(id), agent, team, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(super::sla::back(&format!("/customers/{id}"), r))
 }
 
 #[derive(Template)]

@@ -52,6 +52,12 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::ReadCases),
     ),
     (
+        "PUT",
+        "/api/v1/customers/{customer}/dedicated",
+        r#"{"agent_id":{me}}"#,
+        Some(P::Supervise),
+    ),
+    (
         "GET",
         "/api/v1/organizations?kind=dealer",
         "",

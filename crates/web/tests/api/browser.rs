@@ -767,6 +767,34 @@ async fn an_agent_goes_available_and_accepts_a_live_offer() {
     b.click_nav("#agent-form button[type=submit]").await;
     assert!(b.text("#agents").await.contains("warranty ≥ 3"));
     b.screenshot("routing").await;
+    // A valued customer gets the agent as their own.
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let vip = sup
+        .create(
+            "/api/v1/customers",
+            json!({"name": "钱先生", "tier": "vip"}),
+        )
+        .await;
+    let vip_id = vip["id"].as_i64().unwrap();
+    b.goto(&format!("{}/customers/{vip_id}", app.base)).await;
+    b.click(&format!(
+        "#dedicated-form select[name=agent_id] option[value='{agent_id}']"
+    ))
+    .await;
+    b.click_nav("#dedicated-form button[type=submit]").await;
+    let own = b.text("#dedicated-agent").await;
+    let agents = sup.ok("/api/v1/routing/agents").await;
+    let name = agents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["user_id"] == agent_id)
+        .and_then(|a| a["display_name"].as_str())
+        .unwrap()
+        .to_string();
+    assert_eq!(own.trim(), name);
+    let saved = sup.ok(&format!("/api/v1/customers/{vip_id}")).await;
+    assert_eq!(saved["dedicated_agent_id"], agent_id);
 
     // The agent, in Chinese.
     b.click_nav("form[action='/logout'] button").await;
@@ -776,11 +804,10 @@ async fn an_agent_goes_available_and_accepts_a_live_offer() {
     assert!(b.text("#state").await.contains("签出"));
     b.click_nav("#go-available").await;
     assert!(b.text("#state").await.contains("空闲"));
-    let sup = app.login("a", domain::role::Role::Supervisor).await;
     let case = sup
         .create(
             "/api/v1/cases",
-            json!({"type": "inquiry", "channel": "email", "subject": "延保条款咨询"}),
+            json!({"type": "inquiry", "channel": "email", "subject": "延保条款咨询", "customer_id": vip_id}),
         )
         .await;
     let case_id = case["id"].as_i64().unwrap();

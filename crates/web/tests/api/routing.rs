@@ -221,3 +221,116 @@ async fn work_is_offered_accepted_rejected_assigned_and_recovered() {
     })
     .await;
 }
+
+/// A valued customer's own agent: their new work waits for that agent for
+/// the queue's prefer time while another agent is free, goes to the own
+/// agent the moment they are available, to anyone after the prefer time,
+/// and to anyone at once while the own agent is logged out.
+#[tokio::test]
+async fn a_customers_own_agent_is_offered_their_work_first() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let sup = app.login("a", Role::Supervisor).await;
+        let own = app.login("a", Role::Agent).await;
+        let other = app.login("a", Role::TeamLeader).await;
+        let queue_body = |prefer: u32| {
+            json!({"name": "VIP", "kinds": ["email"], "prefer_secs": prefer, "offer_timeout_secs": 600})
+        };
+        let queue = admin.create("/api/v1/routing/queues", queue_body(600)).await;
+        let qid = queue["id"].as_i64().unwrap();
+        let (status, rules) = admin
+            .call(Method::PUT, "/api/v1/routing/rules", Some(json!({"rules": [{"queue_id": qid}]})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{rules}");
+
+        let customer = sup.create("/api/v1/customers", json!({"name": "钱先生", "tier": "vip"})).await;
+        let cid = customer["id"].as_i64().unwrap();
+        assert_eq!(customer["dedicated_agent_id"], Value::Null);
+        let path = format!("/api/v1/customers/{cid}/dedicated");
+        let dept = app.login("a", Role::DepartmentStaff).await;
+        let stranger = app.login("b", Role::Agent).await;
+        let bad = [
+            (json!({"agent_id": dept.user_id}), "agent_id"),
+            (json!({"agent_id": stranger.user_id}), "agent_id"),
+            (json!({"team_id": app.teams["b"].0}), "team_id"),
+        ];
+        for (body, field) in bad {
+            let (status, resp) = sup.call(Method::PUT, &path, Some(body.clone())).await;
+            assert_field_error(status, &resp, field, &body.to_string());
+        }
+        let (status, _) = own.call(Method::PUT, &path, Some(json!({"agent_id": own.user_id}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "an agent does not choose a customer's agent");
+        let (status, _) = stranger.call(Method::PUT, &path, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let b_sup = app.login("b", Role::Supervisor).await;
+        let (status, _) = b_sup.call(Method::PUT, &path, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's customer");
+        let (status, c) = sup
+            .call(Method::PUT, &path, Some(json!({"agent_id": own.user_id, "team_id": app.teams["a"].0})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert_eq!((c["dedicated_agent_id"].as_i64(), c["dedicated_team_id"].as_i64()), (Some(own.user_id), Some(app.teams["a"].0)));
+        // The other agent is in the same team: only the own agent is kept.
+        let (status, c) = sup.call(Method::PUT, &path, Some(json!({"agent_id": own.user_id}))).await;
+        assert_eq!((status, c["dedicated_team_id"].clone()), (StatusCode::OK, Value::Null), "{c}");
+        let view = sup.ok(&format!("/api/v1/customers/{cid}")).await;
+        assert_eq!(view["dedicated_agent_id"], own.user_id);
+
+        let vip_case = |subject: &'static str| {
+            let sup = &sup;
+            async move {
+                let case = sup
+                    .create("/api/v1/cases", json!({"type": "inquiry", "channel": "email", "subject": subject, "customer_id": cid}))
+                    .await;
+                case["id"].as_i64().unwrap()
+            }
+        };
+        let has_offer = |case: i64| move |d: &Value| d["offers"].as_array().is_some_and(|o| o.iter().any(|w| w["case_id"] == case));
+
+        // The own agent is logged out: no one to wait for.
+        let (status, _) = other.post("/api/v1/routing/me/state", json!({"state": "available"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let first = vip_case("own agent logged out").await;
+        let desk = desk_until(&other, "the offer at once", has_offer(first)).await;
+        let work = desk["offers"][0]["id"].as_i64().unwrap();
+        let (status, _) = other.post(&format!("/api/v1/routing/work/{work}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // On a break the own agent is still there: the work is held for them
+        // (for ten minutes) although the other agent is free.
+        let (status, _) = own.post("/api/v1/routing/me/state", json!({"state": "break", "reason": "coaching"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let second = vip_case("held for the own agent").await;
+        for _ in 0..100 {
+            let st = sup.ok("/api/v1/routing/status").await;
+            if st["items"][0]["waiting"] == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let st = sup.ok("/api/v1/routing/status").await;
+        assert_eq!(st["items"][0]["waiting"], 1, "the router holds the work: {st}");
+        let desk = other.ok("/api/v1/routing/me").await;
+        assert_eq!(desk["offers"], json!([]), "held for the own agent: {desk}");
+        // Back from the break, the own agent gets it at once.
+        let (status, _) = own.post("/api/v1/routing/me/state", json!({"state": "available"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let desk = desk_until(&own, "the held work", has_offer(second)).await;
+        let work = desk["offers"][0]["id"].as_i64().unwrap();
+        let (status, _) = own.post(&format!("/api/v1/routing/work/{work}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // With a prefer time of one second, anyone may take it after that.
+        let (status, q) = admin.call(Method::PUT, &format!("/api/v1/routing/queues/{qid}"), Some(queue_body(1))).await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+        let (status, _) = own.post("/api/v1/routing/me/state", json!({"state": "break", "reason": "lunch"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let started = std::time::Instant::now();
+        let third = vip_case("the prefer time runs out").await;
+        desk_until(&other, "the offer after the prefer time", has_offer(third)).await;
+        assert!(started.elapsed() >= Duration::from_secs(1), "not before the prefer time: {:?}", started.elapsed());
+        let desk = own.ok("/api/v1/routing/me").await;
+        assert_eq!(desk["offers"], json!([]), "{desk}");
+    })
+    .await;
+}
