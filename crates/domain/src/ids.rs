@@ -37,5 +37,6 @@ id_type!(
     QueueId,
     SkillId,
     WorkId,
+    CallId,
     EntryRuleId,
 );

@@ -3,6 +3,7 @@
 
 pub mod base64_text;
 pub mod calendar;
+pub mod call;
 pub mod case;
 pub mod contact;
 pub mod customer;

@@ -37,6 +37,8 @@ pub struct User {
     pub team_id: Option<TeamId>,
     pub department_id: Option<DepartmentId>,
     pub active: bool,
+    /// The phone extension the PBX knows the user by.
+    pub extension: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -348,6 +348,10 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     case_event(conn, actor, case_id, "interaction", &d, at).await?;
     let signal = match i.direction {
         _ if i.kind == InteractionKind::Note => None,
+        // A call an agent took: the customer was answered as they spoke.
+        Direction::Inbound if i.kind == InteractionKind::Call && actor.user_id.is_some() => {
+            Some(Signal::AgentReplied)
+        }
         Direction::Inbound => Some(Signal::CustomerWrote),
         // Not the system's own acknowledgement: a person answered.
         Direction::Outbound if actor.user_id.is_some() => Some(Signal::AgentReplied),
@@ -365,6 +369,148 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
         _ => {}
     }
     Ok(InteractionId(id))
+}
+
+/// Changes a case's fields inside the caller's transaction.
+pub(crate) async fn patch_case(
+    tx: &mut sqlx::AnyConnection,
+    actor: Actor,
+    id: CaseId,
+    p: &CasePatch,
+    at: Timestamp,
+) -> Result<()> {
+    let tenant = actor.tenant_id;
+    let before = sqlx::query(&format!(
+        "{SUMMARY_SELECT} WHERE c.tenant_id = $1 AND c.id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let old = summary_row(&before)?;
+    check_refs(
+        &mut *tx,
+        tenant,
+        p.customer_id.flatten(),
+        p.category_id.flatten(),
+        p.assignee_id.flatten(),
+        p.team_id.flatten(),
+    )
+    .await?;
+    let mut changes: Data = BTreeMap::new();
+    let mut q = Sql::new("UPDATE cases SET updated_at = ");
+    q.int(ms(at));
+    let mut set_text = |q: &mut Sql, col: &str, old: String, new: Option<&str>| {
+        if let Some(new) = new
+            && new != old
+        {
+            q.push(&format!(", {col} = ")).str(new);
+            changes.insert(col.to_string(), format!("{old} → {new}"));
+        }
+    };
+    set_text(
+        &mut q,
+        "case_type",
+        old.case_type.to_string(),
+        p.case_type.map(|t| t.as_str()),
+    );
+    set_text(
+        &mut q,
+        "priority",
+        old.priority.to_string(),
+        p.priority.map(|t| t.as_str()),
+    );
+    set_text(&mut q, "subject", old.subject.clone(), p.subject.as_deref());
+    if let Some(d) = &p.description {
+        q.push(", description = ").str(d);
+        changes.insert("description".into(), "changed".into());
+    }
+    if let Some(c) = &p.custom {
+        q.push(", custom = ")
+            .str(&serde_json::to_string(c).unwrap_or_default());
+        changes.insert("custom".into(), "changed".into());
+    }
+    let refs = [
+        (
+            "customer_id",
+            old.customer_id.map(|v| v.0),
+            p.customer_id.map(|o| o.map(|v| v.0)),
+        ),
+        (
+            "category_id",
+            old.category_id.map(|v| v.0),
+            p.category_id.map(|o| o.map(|v| v.0)),
+        ),
+        (
+            "assignee_id",
+            old.assignee_id.map(|v| v.0),
+            p.assignee_id.map(|o| o.map(|v| v.0)),
+        ),
+        (
+            "team_id",
+            old.team_id.map(|v| v.0),
+            p.team_id.map(|o| o.map(|v| v.0)),
+        ),
+    ];
+    for (col, old, new) in refs {
+        if let Some(new) = new
+            && new != old
+        {
+            match new {
+                Some(v) => q.push(&format!(", {col} = ")).int(v),
+                None => q.push(&format!(", {col} = NULL")),
+            };
+            let show = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
+            changes.insert(col.to_string(), format!("{} → {}", show(old), show(new)));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    q.push(" WHERE tenant_id = ")
+        .int(tenant.0)
+        .push(" AND id = ")
+        .int(id.0);
+    q.fetch_all(&mut *tx).await?;
+    case_event(&mut *tx, actor, id, "updated", &changes, at).await?;
+    // Given to someone by hand: the router lets it go.
+    if changes.contains_key("assignee_id") {
+        routing::case_settled(&mut *tx, tenant, id).await?;
+    }
+    // Giving a new case an owner starts the work on it.
+    if old.status == CaseStatus::New && matches!(p.assignee_id, Some(Some(_))) {
+        set_status(&mut *tx, actor, id, CaseStatus::New, CaseStatus::Open, at).await?;
+    }
+    Ok(())
+}
+
+/// Moves a case along its workflow inside the caller's transaction.
+pub(crate) async fn transition_in(
+    tx: &mut sqlx::AnyConnection,
+    actor: Actor,
+    id: CaseId,
+    action: CaseAction,
+    at: Timestamp,
+) -> Result<CaseStatus> {
+    let from = case_status(&mut *tx, actor.tenant_id, id).await?;
+    let to = from
+        .apply(action)
+        .map_err(|e| StoreError::Workflow(e.to_string()))?;
+    if to == CaseStatus::Resolved {
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM department_tasks WHERE tenant_id = $1 AND case_id = $2 AND status = 'open'")
+                .bind(actor.tenant_id.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if open > 0 {
+            return Err(StoreError::Workflow(format!(
+                "{open} department task(s) are still open"
+            )));
+        }
+    }
+    set_status(tx, actor, id, from, to, at).await?;
+    Ok(to)
 }
 
 impl Store {
@@ -511,111 +657,9 @@ impl Store {
         p: &CasePatch,
         at: Timestamp,
     ) -> Result<()> {
-        let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let before = sqlx::query(&format!(
-            "{SUMMARY_SELECT} WHERE c.tenant_id = $1 AND c.id = $2"
-        ))
-        .bind(tenant.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let old = summary_row(&before)?;
-        check_refs(
-            &mut tx,
-            tenant,
-            p.customer_id.flatten(),
-            p.category_id.flatten(),
-            p.assignee_id.flatten(),
-            p.team_id.flatten(),
-        )
-        .await?;
-        let mut changes: Data = BTreeMap::new();
-        let mut q = Sql::new("UPDATE cases SET updated_at = ");
-        q.int(ms(at));
-        let mut set_text = |q: &mut Sql, col: &str, old: String, new: Option<&str>| {
-            if let Some(new) = new
-                && new != old
-            {
-                q.push(&format!(", {col} = ")).str(new);
-                changes.insert(col.to_string(), format!("{old} → {new}"));
-            }
-        };
-        set_text(
-            &mut q,
-            "case_type",
-            old.case_type.to_string(),
-            p.case_type.map(|t| t.as_str()),
-        );
-        set_text(
-            &mut q,
-            "priority",
-            old.priority.to_string(),
-            p.priority.map(|t| t.as_str()),
-        );
-        set_text(&mut q, "subject", old.subject.clone(), p.subject.as_deref());
-        if let Some(d) = &p.description {
-            q.push(", description = ").str(d);
-            changes.insert("description".into(), "changed".into());
-        }
-        if let Some(c) = &p.custom {
-            q.push(", custom = ")
-                .str(&serde_json::to_string(c).unwrap_or_default());
-            changes.insert("custom".into(), "changed".into());
-        }
-        let refs = [
-            (
-                "customer_id",
-                old.customer_id.map(|v| v.0),
-                p.customer_id.map(|o| o.map(|v| v.0)),
-            ),
-            (
-                "category_id",
-                old.category_id.map(|v| v.0),
-                p.category_id.map(|o| o.map(|v| v.0)),
-            ),
-            (
-                "assignee_id",
-                old.assignee_id.map(|v| v.0),
-                p.assignee_id.map(|o| o.map(|v| v.0)),
-            ),
-            (
-                "team_id",
-                old.team_id.map(|v| v.0),
-                p.team_id.map(|o| o.map(|v| v.0)),
-            ),
-        ];
-        for (col, old, new) in refs {
-            if let Some(new) = new
-                && new != old
-            {
-                match new {
-                    Some(v) => q.push(&format!(", {col} = ")).int(v),
-                    None => q.push(&format!(", {col} = NULL")),
-                };
-                let show = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
-                changes.insert(col.to_string(), format!("{} → {}", show(old), show(new)));
-            }
-        }
-        if changes.is_empty() {
-            return Ok(());
-        }
-        q.push(" WHERE tenant_id = ")
-            .int(tenant.0)
-            .push(" AND id = ")
-            .int(id.0);
-        q.fetch_all(&mut tx).await?;
-        case_event(&mut tx, actor, id, "updated", &changes, at).await?;
-        // Given to someone by hand: the router lets it go.
-        if changes.contains_key("assignee_id") {
-            routing::case_settled(&mut tx, tenant, id).await?;
-        }
-        // Giving a new case an owner starts the work on it.
-        if old.status == CaseStatus::New && matches!(p.assignee_id, Some(Some(_))) {
-            set_status(&mut tx, actor, id, CaseStatus::New, CaseStatus::Open, at).await?;
-        }
+        patch_case(&mut tx, actor, id, p, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -629,23 +673,7 @@ impl Store {
     ) -> Result<CaseStatus> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let from = case_status(&mut tx, actor.tenant_id, id).await?;
-        let to = from
-            .apply(action)
-            .map_err(|e| StoreError::Workflow(e.to_string()))?;
-        if to == CaseStatus::Resolved {
-            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM department_tasks WHERE tenant_id = $1 AND case_id = $2 AND status = 'open'")
-                .bind(actor.tenant_id.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if open > 0 {
-                return Err(StoreError::Workflow(format!(
-                    "{open} department task(s) are still open"
-                )));
-            }
-        }
-        set_status(&mut tx, actor, id, from, to, at).await?;
+        let to = transition_in(&mut tx, actor, id, action, at).await?;
         tx.commit().await?;
         Ok(to)
     }

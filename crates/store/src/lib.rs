@@ -6,6 +6,7 @@
 //! the tenant id and filters on it.
 
 mod bulk;
+mod calls;
 mod cases;
 mod catalog;
 mod customers;
@@ -27,6 +28,7 @@ mod sql;
 mod tasks;
 mod users;
 
+pub use calls::{AgentRef, Call, CallOutcome, CallReport, WrapUp};
 pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};

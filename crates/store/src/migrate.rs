@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_sla"),
     migration!(9, "0009_routing"),
     migration!(10, "0010_dedicated_agents"),
+    migration!(11, "0011_calls"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

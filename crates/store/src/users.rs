@@ -37,8 +37,7 @@ pub struct TokenInfo {
     pub expires_at: Option<Timestamp>,
 }
 
-const USER_COLS: &str =
-    "u.id, u.tenant_id, u.username, u.display_name, u.role, u.team_id, u.department_id, u.active";
+const USER_COLS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.role, u.team_id, u.department_id, u.active, u.extension";
 const TENANT_COLS: &str = "id, slug, name, timezone, region";
 
 fn user_row(r: &AnyRow) -> Result<User> {
@@ -51,6 +50,7 @@ fn user_row(r: &AnyRow) -> Result<User> {
         team_id: r.opt_int("team_id")?.map(TeamId),
         department_id: r.opt_int("department_id")?.map(DepartmentId),
         active: r.int("active")? != 0,
+        extension: r.opt_text("extension")?,
     })
 }
 
@@ -174,6 +174,7 @@ impl Store {
             team_id: new.team_id,
             department_id: new.department_id,
             active: true,
+            extension: None,
         })
     }
 
