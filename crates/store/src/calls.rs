@@ -133,7 +133,7 @@ async fn load<E: Exec>(
     q.fetch_optional(conn)
         .await?
         .as_ref()
-        .map(|r| call_row(r))
+        .map(call_row)
         .transpose()
 }
 
@@ -636,21 +636,23 @@ impl Store {
         Ok(c)
     }
 
-    /// Today's call figures per PBX queue (`None`: calls with no queue),
-    /// counted at `now`.
+    /// The figures of calls started in `[from, to)` per PBX queue (`None`:
+    /// calls with no queue), counted at `now`.
     pub async fn call_figures(
         &self,
         tenant: TenantId,
-        since: Timestamp,
+        from: Timestamp,
+        to: Timestamp,
         now: Timestamp,
         threshold_secs: u32,
     ) -> Result<Vec<(Option<String>, Figures)>> {
         let rows = sqlx::query(
             "SELECT queue, direction, started_at, answered_at, ended_at FROM calls \
-             WHERE tenant_id = $1 AND started_at >= $2 ORDER BY queue",
+             WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 ORDER BY queue",
         )
         .bind(tenant.0)
-        .bind(ms(since))
+        .bind(ms(from))
+        .bind(ms(to))
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<(Option<String>, Figures)> = Vec::new();

@@ -42,7 +42,7 @@ pub use outbox::{
     MailTemplate, Notification, OutboundMail, OutboxEntry, QueuedMail, ReplyInput, TemplateInput,
 };
 pub use policies::{StoredCalendar, StoredPolicy};
-pub use reports::Summary;
+pub use reports::{QueueCalls, SL_THRESHOLD_SECS, Summary};
 pub use routing::{
     EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, StateSpan, WorkFilter, WorkSummary,
 };

@@ -16,6 +16,20 @@ pub struct Summary {
     pub by_status: Vec<(String, i64)>,
     pub open_department_tasks: i64,
     pub overdue_department_tasks: i64,
+    /// Calls the PBX reported, per its queue.
+    pub calls: Vec<QueueCalls>,
+}
+
+/// Seconds within which an answered call counts toward the service level.
+pub const SL_THRESHOLD_SECS: u32 = 20;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueCalls {
+    /// The PBX's queue name; none for calls outside any queue.
+    pub queue: Option<String>,
+    #[serde(flatten)]
+    pub figures: domain::simulate::Summary,
+    pub aht_secs: f64,
 }
 
 impl Store {
@@ -58,7 +72,18 @@ impl Store {
             .bind(ms(now))
             .fetch_one(&self.pool)
             .await?;
+        let calls = self
+            .call_figures(tenant, from, to, now, SL_THRESHOLD_SECS)
+            .await?
+            .into_iter()
+            .map(|(queue, f)| QueueCalls {
+                queue,
+                figures: f.summary(),
+                aht_secs: f.aht_secs(),
+            })
+            .collect();
         Ok(Summary {
+            calls,
             from,
             to,
             cases_opened: by_type.iter().map(|(_, n)| n).sum(),

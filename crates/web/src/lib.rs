@@ -23,12 +23,15 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The routing driver; [`serve`] runs it.
     pub acd: Arc<acd::Acd>,
+    /// Calls' news from the PBX, for the agents' browsers (screen pop).
+    pub calls: tokio::sync::broadcast::Sender<api::cti::CallNote>,
 }
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> AppState {
         AppState {
             acd: acd::Acd::new(store.clone()),
+            calls: tokio::sync::broadcast::channel(256).0,
             store,
             secure_cookies,
         }

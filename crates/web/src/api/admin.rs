@@ -75,6 +75,8 @@ pub async fn create_user(
 pub struct UserPatch {
     active: Option<bool>,
     password: Option<String>,
+    /// The phone extension the PBX knows the user by; empty takes it away.
+    extension: Option<String>,
 }
 
 pub async fn update_user(
@@ -102,6 +104,21 @@ pub async fn update_user(
             .store
             .set_user_active(auth.actor(), id, active, now)
             .await?;
+    }
+    if let Some(x) = &b.extension {
+        let x = x.trim();
+        if x.len() > 32
+            || !x
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*#-_".contains(c))
+        {
+            return Err(ApiError::field(
+                "extension",
+                "must be at most 32 digits or letters",
+            ));
+        }
+        let x = (!x.is_empty()).then_some(x);
+        state.store.set_extension(auth.actor(), id, x, now).await?;
     }
     Ok(axum::Json(state.store.user(auth.tenant.id, id).await?))
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod cases;
+pub mod cti;
 pub(crate) mod customers;
 pub mod import;
 pub(crate) mod mail;
@@ -130,6 +131,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/routing/work/{id}/move", post(routing::move_work))
         .route("/api/v1/routing/status", get(routing::status))
         .route("/api/v1/routing/events", get(routing::events))
+        .route("/api/v1/cti/events", post(cti::event))
+        .route("/api/v1/cti/token", post(cti::new_token))
+        .route("/api/v1/calls/{id}", get(cti::call))
+        .route("/api/v1/calls/{id}/case", post(cti::attach))
+        .route("/api/v1/calls/{id}/customer", post(cti::customer))
+        .route("/api/v1/calls/{id}/wrap-up", post(cti::wrap_up))
         .route("/api/v1/tasks", get(tasks::list))
         .route("/api/v1/tasks/{id}", get(tasks::get_one))
         .route("/api/v1/tasks/{id}/answer", post(tasks::answer))

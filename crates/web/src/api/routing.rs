@@ -472,7 +472,7 @@ pub async fn events(
     let everyone = auth.user.role.allows(Permission::Supervise);
     let (tenant, me) = (auth.tenant.id, auth.user.id);
     let concerns = move |c: &Changed| c.tenant == tenant && (everyone || c.agents.contains(&me));
-    let stream = futures_util::stream::unfold(state.acd.subscribe(), move |mut rx| async move {
+    let routing = futures_util::stream::unfold(state.acd.subscribe(), move |mut rx| async move {
         loop {
             let data = match rx.recv().await {
                 Ok(c) if concerns(&c) => json!({ "agents": c.agents }).to_string(),
@@ -485,5 +485,23 @@ pub async fn events(
             return Some((Ok::<_, Infallible>(ev), rx));
         }
     });
+    // A call the PBX gives this agent pops its screen; supervisors hear of all.
+    let calls = futures_util::stream::unfold(state.calls.subscribe(), move |mut rx| async move {
+        loop {
+            let data = match rx.recv().await {
+                Ok(n) if n.tenant == tenant && (everyone || n.agent == Some(me)) => json!({
+                    "call": n.call,
+                    "state": n.state,
+                    "mine": n.agent == Some(me),
+                })
+                .to_string(),
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            };
+            let ev = SseEvent::default().event("call").data(data);
+            return Some((Ok::<_, Infallible>(ev), rx));
+        }
+    });
+    let stream = futures_util::stream::select(routing, calls);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

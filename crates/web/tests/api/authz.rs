@@ -404,6 +404,26 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::Supervise),
     ),
     ("GET", "/api/v1/routing/status", "", Some(P::Supervise)),
+    ("POST", "/api/v1/cti/token", "", Some(P::Administer)),
+    ("GET", "/api/v1/calls/{call}", "", Some(P::WorkCases)),
+    (
+        "POST",
+        "/api/v1/calls/{call}/case",
+        r#"{"case_id":{case}}"#,
+        Some(P::WorkCases),
+    ),
+    (
+        "POST",
+        "/api/v1/calls/{call}/customer",
+        r#"{"customer_id":{customer}}"#,
+        Some(P::WorkCases),
+    ),
+    (
+        "POST",
+        "/api/v1/calls/{call}/wrap-up",
+        r#"{"result":"in_progress"}"#,
+        Some(P::WorkCases),
+    ),
 ];
 
 /// Endpoints outside the matrix: public, or ending the caller's own session.
@@ -414,6 +434,8 @@ const NOT_IN_MATRIX: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/logout"),
     // A stream that never ends; its permissions are tested in `routing`.
     ("GET", "/api/v1/routing/events"),
+    // The PBX's, with the tenant's CTI token; tested in `cti`.
+    ("POST", "/api/v1/cti/events"),
 ];
 
 struct Fixture<'a> {
@@ -574,22 +596,27 @@ impl Fixture<'_> {
         }
         if s.contains("{work}") {
             let (case, _) = self.case().await;
-            let queue = store::WorkFilter::Queue(QueueId(self.queue));
             let mut work = None;
-            // Until the driver has taken the new work into its router.
+            // Until the driver has taken the new work into its router; the
+            // newest open items are looked at (the queue holds hundreds).
             for _ in 0..200 {
-                let waiting = self
-                    .app
-                    .store
-                    .work_summaries(self.tenant, queue)
-                    .await
-                    .unwrap();
+                let open = self.app.store.open_work(self.tenant).await.unwrap();
                 let pending = self.app.store.pending_work(1000).await.unwrap();
-                work = waiting
-                    .iter()
-                    .find(|w| w.case_id == case)
-                    .map(|w| w.id)
-                    .filter(|id| !pending.iter().any(|p| p.open.work.id == *id));
+                for w in open.iter().rev().take(5) {
+                    let seen = self
+                        .app
+                        .store
+                        .work_summaries(self.tenant, store::WorkFilter::Work(w.work.id))
+                        .await
+                        .unwrap();
+                    if seen
+                        .iter()
+                        .any(|s| s.case_id == case && s.state == "waiting")
+                        && !pending.iter().any(|p| p.open.work.id == w.work.id)
+                    {
+                        work = Some(w.work.id);
+                    }
+                }
                 if work.is_some() {
                     break;
                 }
@@ -597,6 +624,27 @@ impl Fixture<'_> {
             }
             let work = work.unwrap_or_else(|| panic!("work for case {case} was not routed"));
             s = s.replace("{work}", &work.to_string());
+        }
+        if s.contains("{call}") {
+            // An ended call the IVR put on a fresh case.
+            let (_, number) = self.case().await;
+            let tenant = self.app.store.tenant(self.tenant).await.unwrap();
+            let report = store::CallReport {
+                event: domain::call::CallEvent::Hangup,
+                call_ref: format!("matrix-{}x{}", self.n, caller.user_id),
+                direction: Some(domain::call::CallDirection::Inbound),
+                caller: Some("13800138000".into()),
+                callee: Some("4008001234".into()),
+                number: None,
+                queue: None,
+                agent: None,
+                cause: None,
+                recording: None,
+                case_number: Some(domain::case::CaseNumber::parse(&number).unwrap()),
+                at: now,
+            };
+            let out = self.app.store.call_event(&tenant, &report).await.unwrap();
+            s = s.replace("{call}", &out.call.id.to_string());
         }
         if s.contains("{token}") {
             // The caller's own token when the caller is in tenant a; someone else's otherwise.
@@ -645,6 +693,7 @@ fn expected(
         "{dept}",
         "{queue}",
         "{work}",
+        "{call}",
     ]
     .iter()
     .any(|p| path.contains(p));

@@ -7,6 +7,7 @@ mod harness;
 mod authz;
 mod browser;
 mod cases;
+mod cti;
 mod customers;
 mod import;
 mod mail;

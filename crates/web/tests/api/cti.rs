@@ -1,0 +1,209 @@
+//! The CTI event API over HTTP: the PBX reports a call with its tenant's
+//! token; the call finds the customer by number in any writing, pops on
+//! the agent's event stream, becomes an interaction on a new inquiry case
+//! at the hang-up (or on the case the agent attached it to), is wrapped up,
+//! and counts in the figures. Repeats change nothing; nothing crosses tenants.
+
+use crate::harness::*;
+use domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn pbx(app: &App, token: &str) -> Client {
+    Client {
+        token: Some(token.to_string()),
+        ..app.anon()
+    }
+}
+
+async fn token(admin: &Client) -> String {
+    let (status, t) = admin.post("/api/v1/cti/token", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    t["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_pbx_call_pops_files_and_wraps_up() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let agent = app.login("a", Role::Agent).await;
+        let (status, _) = agent.post("/api/v1/cti/token", json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only an administrator issues the PBX's token");
+        let first = token(&admin).await;
+        let tok = token(&admin).await;
+        assert_ne!(first, tok);
+        let pbx_a = pbx(&app, &tok);
+        let (status, _) = pbx(&app, &first).post("/api/v1/cti/events", json!({"event": "new"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "a replaced token stops working");
+        let (status, _) = app.anon().post("/api/v1/cti/events", json!({"event": "new"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // The agent's extension.
+        let user = format!("/api/v1/users/{}", agent.user_id);
+        let (status, resp) = admin.call(Method::PATCH, &user, Some(json!({"extension": "80 01"}))).await;
+        assert_field_error(status, &resp, "extension", "a space in an extension");
+        let (status, u) = admin.call(Method::PATCH, &user, Some(json!({"extension": "8001"}))).await;
+        assert_eq!((status, u["extension"].as_str()), (StatusCode::OK, Some("8001")), "{u}");
+        let sup = app.login("a", Role::Supervisor).await;
+        let (status, _) = admin
+            .call(Method::PATCH, &format!("/api/v1/users/{}", sup.user_id), Some(json!({"extension": "8001"})))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "one extension, one user");
+
+        let customer = admin
+            .create("/api/v1/customers", json!({"name": "王伟", "phones": ["13800138000"]}))
+            .await;
+        let cid = customer["id"].as_i64().unwrap();
+
+        let bad = [
+            (json!({"call_id": "x1"}), "event"),
+            (json!({"event": "ring", "call_id": "x1"}), "event"),
+            (json!({"event": "new"}), "call_id"),
+            (json!({"event": "new", "call_id": "x1", "caller": "1", "callee": "2"}), "direction"),
+            (json!({"event": "new", "call_id": "x1", "direction": "inbound", "callee": "2"}), "caller"),
+            (json!({"event": "recording", "call_id": "nope", "recording_url": "https://pbx/r.wav"}), "call_id"),
+            (json!({"event": "new", "call_id": "x1", "direction": "inbound", "caller": "1", "callee": "2", "at": "yesterday"}), "at"),
+            (json!({"event": "new", "call_id": "x1", "direction": "sideways", "caller": "1", "callee": "2"}), "direction"),
+        ];
+        for (body, field) in bad {
+            let (status, resp) = pbx_a.post("/api/v1/cti/events", body.clone()).await;
+            assert_field_error(status, &resp, field, &body.to_string());
+        }
+
+        // The agent's browser listens before the phone rings.
+        let mut stream = agent
+            .http
+            .get(format!("{}/api/v1/routing/events", agent.base))
+            .bearer_auth(agent.token.as_deref().unwrap())
+            .send()
+            .await
+            .expect("events");
+        let ring = json!({"event": "new", "call_id": "pbx-1001", "direction": "inbound",
+                          "caller": "138-0013-8000", "callee": "4008001234", "queue": "售后", "extension": "8001"});
+        let (status, out) = pbx_a.post("/api/v1/cti/events", ring.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let call = out["call"].clone();
+        let id = call["id"].as_i64().unwrap();
+        assert_eq!(
+            (call["state"].as_str(), call["customer_id"].as_i64(), call["agent_id"].as_i64(), call["number"].as_str()),
+            (Some("ringing"), Some(cid), Some(agent.user_id), Some("+8613800138000")),
+            "the caller is found by number in another writing: {call}"
+        );
+        let popped = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut seen = String::new();
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+                if seen.contains("event: call") && seen.contains(&format!("\"call\":{id}")) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(popped, Ok(true), "the ringing call pops on the agent's stream");
+        let (status, again) = pbx_a.post("/api/v1/cti/events", ring).await;
+        assert_eq!((status, again["changed"].as_bool()), (StatusCode::OK, Some(false)), "a repeat changes nothing");
+
+        let event = |e: &str, extra: Value| {
+            let mut b = json!({"event": e, "call_id": "pbx-1001"});
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let (status, out) = pbx_a.post("/api/v1/cti/events", event("answered", json!({"extension": "8001"}))).await;
+        assert_eq!((status, out["call"]["state"].as_str()), (StatusCode::OK, Some("answered")), "{out}");
+        let (status, resp) = agent.post(&format!("/api/v1/calls/{id}/wrap-up"), json!({"result": "resolved"})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "no wrap-up before the hang-up: {resp}");
+        let (status, out) = pbx_a.post("/api/v1/cti/events", event("hangup", json!({"cause": "normal_clearing"}))).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let call = &out["call"];
+        assert_eq!(call["state"], "ended");
+        let case_id = call["case_id"].as_i64().expect("filed on a new case");
+        let case = agent.ok(&format!("/api/v1/cases/{case_id}")).await;
+        assert_eq!(
+            (case["type"].as_str(), case["channel"].as_str(), case["customer_id"].as_i64(), case["assignee_id"].as_i64()),
+            (Some("inquiry"), Some("phone"), Some(cid), Some(agent.user_id)),
+            "{case}"
+        );
+        let calls: Vec<&Value> = case["interactions"].as_array().unwrap().iter().filter(|i| i["kind"] == "call").collect();
+        assert_eq!(calls.len(), 1, "{case}");
+        assert!(calls[0]["ended_at"].is_string() && calls[0]["author_id"] == agent.user_id);
+        let (status, resp) = pbx_a.post("/api/v1/cti/events", event("answered", json!({}))).await;
+        assert_field_error(status, &resp, "event", "answered after the hang-up");
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", event("recording", json!({"recording_url": "https://pbx.example/rec/1001.wav"})))
+            .await;
+        assert_eq!((status, out["call"]["recording"].as_str()), (StatusCode::OK, Some("https://pbx.example/rec/1001.wav")));
+
+        // The wrap-up: retyped, noted, resolved, a follow-up call opened.
+        let wrap = format!("/api/v1/calls/{id}/wrap-up");
+        let (status, resp) = agent.post(&wrap, json!({"result": "maybe"})).await;
+        assert_field_error(status, &resp, "result", "unknown result");
+        let (status, resp) = agent.post(&wrap, json!({"result": "resolved", "type": "complaint", "category_id": 999999})).await;
+        assert_field_error(status, &resp, "category_id", "a missing category");
+        let (status, w) = agent
+            .post(&wrap, json!({"result": "resolved", "type": "complaint", "notes": "客户反映刹车异响，已安排检测", "follow_up": true}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{w}");
+        assert!(w["wrapped_up_at"].is_string());
+        let case = agent.ok(&format!("/api/v1/cases/{case_id}")).await;
+        assert_eq!((case["type"].as_str(), case["status"].as_str()), (Some("complaint"), Some("resolved")), "{case}");
+        assert!(case["interactions"].as_array().unwrap().iter().any(|i| i["kind"] == "note" && i["body"].as_str().unwrap().contains("刹车异响")));
+        let follow = &case["related"][0];
+        assert_eq!((follow["type"].as_str(), follow["customer_id"].as_i64()), (Some("follow_up"), Some(cid)), "{case}");
+
+        // An unknown number nobody answered: no case, one abandoned call.
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", json!({"event": "new", "call_id": "pbx-1002", "direction": "inbound",
+                                              "caller": "02155556666", "callee": "4008001234", "queue": "售后", "extension": "8999"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(out["call"]["customer_id"], Value::Null);
+        assert!(out["warnings"][0].as_str().unwrap().contains("8999"), "an unknown extension is reported: {out}");
+        let (status, out) = pbx_a.post("/api/v1/cti/events", json!({"event": "hangup", "call_id": "pbx-1002"})).await;
+        assert_eq!((status, out["call"]["case_id"].clone()), (StatusCode::OK, Value::Null), "{out}");
+
+        // A call the agent attaches to a case while talking is filed there;
+        // a hang-up whose "new" was lost is not lost.
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", json!({"event": "answered", "call_id": "pbx-1003", "direction": "inbound",
+                                              "caller": "13800138000", "callee": "4008001234", "extension": "8001"}))
+            .await;
+        assert_eq!((status, out["call"]["state"].as_str()), (StatusCode::OK, Some("answered")), "{out}");
+        let third = out["call"]["id"].as_i64().unwrap();
+        let (status, resp) = agent.post(&format!("/api/v1/calls/{third}/case"), json!({"case_id": 999999})).await;
+        assert_field_error(status, &resp, "case_id", "a missing case");
+        let (status, c) = agent.post(&format!("/api/v1/calls/{third}/case"), json!({"case_id": case_id})).await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        let (_, out) = pbx_a.post("/api/v1/cti/events", json!({"event": "hangup", "call_id": "pbx-1003"})).await;
+        assert_eq!(out["call"]["case_id"], case_id);
+        let case = agent.ok(&format!("/api/v1/cases/{case_id}")).await;
+        assert_eq!(case["interactions"].as_array().unwrap().iter().filter(|i| i["kind"] == "call").count(), 2);
+
+        // Another tenant: its own token, its own calls.
+        let admin_b = app.login("b", Role::Admin).await;
+        let pbx_b = pbx(&app, &token(&admin_b).await);
+        let (status, out) = pbx_b
+            .post("/api/v1/cti/events", json!({"event": "new", "call_id": "pbx-1001", "direction": "inbound",
+                                              "caller": "13800138000", "callee": "1", "extension": "8001"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (out["changed"].as_bool(), out["call"]["customer_id"].clone(), out["call"]["agent_id"].clone()),
+            (Some(true), Value::Null, Value::Null),
+            "tenant a's call, customer and extension are not b's: {out}"
+        );
+        let agent_b = app.login("b", Role::Agent).await;
+        let (status, _) = agent_b.get(&format!("/api/v1/calls/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = agent_b.post(&format!("/api/v1/calls/{id}/case"), json!({"case_id": case_id})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let summary = admin.ok("/api/v1/reports/summary").await;
+        let q = summary["calls"].as_array().unwrap().iter().find(|q| q["queue"] == "售后").cloned().unwrap_or_default();
+        assert_eq!((q["offered"].as_i64(), q["answered"].as_i64(), q["abandoned"].as_i64()), (Some(2), Some(1), Some(1)), "{summary}");
+    })
+    .await;
+}
