@@ -19,9 +19,11 @@ document.addEventListener("change", async (e) => {
   form.querySelector("#reply-subject").value = t.subject;
   form.querySelector("#reply-body").value = t.body;
 });
-// Routing pages: the router's decisions arrive as server-sent events; the
-// page fetches itself again and swaps in the parts marked data-live.
-if (document.querySelector("[data-live]")) {
+// One event stream a page: the router's decisions refresh the parts marked
+// data-live (the page fetches itself again), and a call the PBX gives this
+// agent pops its screen on every working page.
+const live = document.querySelector("[data-live]");
+if (live || document.body.hasAttribute("data-pop")) {
   let pending = null;
   const refresh = async () => {
     pending = null;
@@ -35,8 +37,36 @@ if (document.querySelector("[data-live]")) {
     });
     tick();
   };
+  const later = () => { pending = pending || setTimeout(refresh, 100); };
   const events = new EventSource("/api/v1/routing/events");
-  events.addEventListener("routing", () => { pending = pending || setTimeout(refresh, 100); });
+  // A page left (or kept for the back button) gives its connection back:
+  // a browser keeps only six open to one server.
+  addEventListener("pagehide", () => events.close());
+  addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+  // A stream that broke and came back may have missed news: look again.
+  let opened = false;
+  events.addEventListener("open", () => { if (opened && live) later(); opened = true; });
+  events.addEventListener("routing", () => { if (live) later(); });
+  events.addEventListener("call", (e) => {
+    if (live) later();
+    const n = JSON.parse(e.data);
+    const to = `/calls/${n.call}`;
+    if (!n.mine || n.state === "ended" || location.pathname === to) return;
+    // Someone typing keeps their text: they get a link to the call instead.
+    const typing = [...document.querySelectorAll("textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio])")]
+      .some((f) => f.value !== f.defaultValue);
+    if (!typing) { location.assign(to); return; }
+    if (document.getElementById("call-pop")) return;
+    const p = document.createElement("p");
+    p.id = "call-pop";
+    p.className = "pop";
+    p.setAttribute("role", "alert");
+    const a = document.createElement("a");
+    a.href = to;
+    a.textContent = document.documentElement.lang === "zh-CN" ? "来电：打开客户档案" : "Incoming call: open the caller's record";
+    p.append(a);
+    document.querySelector("main").prepend(p);
+  });
 }
 // Offers count down to the moment they go to someone else.
 function tick() {

@@ -106,21 +106,29 @@ pub async fn update_user(
             .await?;
     }
     if let Some(x) = &b.extension {
-        let x = x.trim();
-        if x.len() > 32
-            || !x
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "*#-_".contains(c))
-        {
-            return Err(ApiError::field(
-                "extension",
-                "must be at most 32 digits or letters",
-            ));
-        }
-        let x = (!x.is_empty()).then_some(x);
-        state.store.set_extension(auth.actor(), id, x, now).await?;
+        let x = extension(x)?;
+        state
+            .store
+            .set_extension(auth.actor(), id, x.as_deref(), now)
+            .await?;
     }
     Ok(axum::Json(state.store.user(auth.tenant.id, id).await?))
+}
+
+/// A phone extension as the PBX names it; empty is none.
+pub fn extension(x: &str) -> Result<Option<String>, ApiError> {
+    let x = x.trim();
+    if x.len() > 32
+        || !x
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "*#-_".contains(c))
+    {
+        return Err(ApiError::field(
+            "extension",
+            "must be at most 32 digits or letters",
+        ));
+    }
+    Ok((!x.is_empty()).then(|| x.to_string()))
 }
 
 pub async fn teams(

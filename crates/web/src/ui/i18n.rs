@@ -262,6 +262,78 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind.dealer", "Dealer", "经销商"),
     ("kind.service_station", "Service station", "服务站"),
     ("nav.mail", "Mail settings", "邮件设置"),
+    ("nav.cti", "Telephony", "电话接入"),
+    ("cti.title", "Telephony (CTI)", "电话接入（CTI）"),
+    ("cti.token", "The PBX's token", "交换机令牌"),
+    (
+        "cti.help",
+        "The center's PBX reports each call (new, answered, hang-up, transfer, recording) with this token; the agent with the extension sees the caller at once.",
+        "呼叫中心交换机用此令牌上报每通电话（来电、接听、挂机、转接、录音）；对应分机的坐席立即弹出来电客户。",
+    ),
+    (
+        "cti.token_once",
+        "Copy it into the PBX now: it is shown this once.",
+        "请立即配置到交换机：仅显示这一次。",
+    ),
+    ("cti.token_set", "A token is set.", "已设置令牌。"),
+    (
+        "cti.no_token",
+        "No token yet: the PBX cannot report calls.",
+        "尚无令牌：交换机无法上报电话。",
+    ),
+    (
+        "cti.make_token",
+        "Make a new token (the old one stops working)",
+        "生成新令牌（旧令牌失效）",
+    ),
+    ("cti.extensions", "Extensions", "分机号"),
+    ("cti.extension", "Extension", "分机"),
+    ("cti.role", "Role", "角色"),
+    ("call.title", "Call", "来电"),
+    ("call.unknown", "Unknown caller", "未知来电"),
+    ("call.talk", "talk", "通话"),
+    ("call.recording", "Recording", "录音"),
+    (
+        "call.open_customer",
+        "Open the customer record",
+        "打开客户档案",
+    ),
+    (
+        "call.about_this",
+        "The call is about this case",
+        "本次来电关于此工单",
+    ),
+    (
+        "call.candidates",
+        "Customers with this number",
+        "使用此号码的客户",
+    ),
+    ("call.this_caller", "This is the caller", "就是此来电人"),
+    ("call.new_customer", "New customer", "新建客户"),
+    ("call.case", "Case of this call", "本次来电的工单"),
+    (
+        "call.new_case_at_hangup",
+        "None chosen: a new inquiry case is opened at the hang-up.",
+        "未选择：挂机时将新建咨询工单。",
+    ),
+    ("call.wrap_up", "Wrap-up", "话后处理"),
+    ("call.result", "Result", "处理结果"),
+    ("call.notes", "Notes", "备注"),
+    ("call.follow_up", "Follow-up call needed", "需要回访"),
+    ("call.finish", "Finish the call", "完成话后处理"),
+    (
+        "call.no_case",
+        "Nobody answered this call: no case was opened.",
+        "此来电未接通：未建立工单。",
+    ),
+    ("call.wrapped", "Wrapped up.", "已完成话后处理。"),
+    ("call.ringing", "Ringing", "振铃中"),
+    ("call.answered", "Talking", "通话中"),
+    ("call.ended", "Ended", "已挂机"),
+    ("calldir.inbound", "Inbound call", "呼入"),
+    ("calldir.outbound", "Outbound call", "呼出"),
+    ("result.resolved", "Resolved", "已解决"),
+    ("result.in_progress", "Needs more work", "待继续处理"),
     ("nav.mail_log", "Mail log", "邮件日志"),
     ("nav.notifications", "Notifications", "通知"),
     ("nav.sla", "SLA", "服务时限"),
@@ -857,6 +929,21 @@ mod tests {
                 domain::routing::BreakReason::ALL
                     .iter()
                     .map(|v| format!("reason.{v}")),
+            )
+            .chain(
+                domain::call::CallState::ALL
+                    .iter()
+                    .map(|v| format!("call.{v}")),
+            )
+            .chain(
+                domain::call::CallDirection::ALL
+                    .iter()
+                    .map(|v| format!("calldir.{v}")),
+            )
+            .chain(
+                domain::call::CallResult::ALL
+                    .iter()
+                    .map(|v| format!("result.{v}")),
             )
             .collect();
         for k in keys {

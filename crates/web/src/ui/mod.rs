@@ -1,6 +1,7 @@
 //! Server-rendered pages: templates compiled in, assets embedded, forms posted
 //! with a per-session anti-forgery token.
 
+mod calls;
 mod i18n;
 mod mail;
 mod pages;
@@ -61,6 +62,11 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/log", get(mail::log))
         .route("/notifications", get(mail::notifications))
         .route("/staffing", get(staffing::calculator))
+        .route("/calls/{id}", get(calls::call))
+        .route("/calls/{id}/{action}", post(calls::call_action))
+        .route("/cti", get(calls::settings))
+        .route("/cti/token", post(calls::new_token))
+        .route("/cti/extensions/{id}", post(calls::save_extension))
         .route("/desk", get(routing::desk))
         .route("/desk/state", post(routing::desk_state))
         .route("/desk/work/{id}/{action}", post(routing::desk_work))

@@ -152,7 +152,21 @@ pub struct CaseRow {
     pub sla_due: String,
 }
 
-fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
+/// Categories for a pick list, each under its parent's name.
+pub(super) fn category_choices(cats: &[Category]) -> Vec<(i64, String)> {
+    cats.iter()
+        .map(|x| {
+            let parent = x
+                .parent_id
+                .and_then(|p| cats.iter().find(|y| y.id == p))
+                .map(|p| format!("{} / ", p.name))
+                .unwrap_or_default();
+            (x.id.0, format!("{parent}{}", x.name))
+        })
+        .collect()
+}
+
+pub(super) fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
     items
         .iter()
         .map(|s| CaseRow {
@@ -715,17 +729,7 @@ async fn new_case_page(
         None => None,
     };
     let cats = or_page(&c, state.store.categories(tenant).await)?;
-    let categories = cats
-        .iter()
-        .map(|x| {
-            let parent = x
-                .parent_id
-                .and_then(|p| cats.iter().find(|y| y.id == p))
-                .map(|p| format!("{} / ", p.name))
-                .unwrap_or_default();
-            (x.id.0, format!("{parent}{}", x.name))
-        })
-        .collect();
+    let categories = category_choices(&cats);
     Ok(render(&NewCasePage {
         c,
         customer,

@@ -840,3 +840,108 @@ async fn an_agent_goes_available_and_accepts_a_live_offer() {
         (Some("busy"), Some(1))
     );
 }
+
+/// An administrator gives the PBX its token and the agent an extension; a
+/// call the PBX reports for that extension pops the caller's record on the
+/// agent's desk at once, and the wrap-up after the hang-up resolves the case.
+#[tokio::test]
+async fn a_pbx_call_pops_the_callers_record_on_the_agents_screen() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("cti-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let customer = agent
+        .create(
+            "/api/v1/customers",
+            json!({"name": "王伟", "tier": "vip", "phones": ["13800138000"]}),
+        )
+        .await;
+    agent
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "email", "subject": "保养预约", "customer_id": customer["id"]}),
+        )
+        .await;
+
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.admin").await;
+    b.goto(&format!("{}/cti", app.base)).await;
+    b.click_nav("#make-token").await;
+    let token = b.text("#new-token").await;
+    assert_eq!(token.len(), 64, "{token}");
+    b.type_into(
+        &format!(
+            "form[action='/cti/extensions/{}'] input[name=extension]",
+            agent.user_id
+        ),
+        "8001",
+    )
+    .await;
+    b.click_nav(&format!(
+        "form[action='/cti/extensions/{}'] button",
+        agent.user_id
+    ))
+    .await;
+    assert!(b.url().await.ends_with("/cti"), "{}", b.url().await);
+    b.click_nav("form[action='/logout'] button").await;
+
+    // The agent, in Chinese, on the desk.
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/lang?to=zh-CN&back=/desk", app.base))
+        .await;
+    b.find("#my-state").await;
+    let pbx = Client {
+        token: Some(token),
+        ..app.anon()
+    };
+    let event = |e: &str| {
+        json!({"event": e, "call_id": "1700000000.42", "direction": "inbound",
+               "caller": "138 0013 8000", "callee": "4008001234", "queue": "售后", "extension": "8001"})
+    };
+    let (status, out) = pbx.post("/api/v1/cti/events", event("new")).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{out}");
+    let call = out["call"]["id"].as_i64().unwrap();
+    // No reload, no click: the ring opens the caller's record.
+    let mut popped = false;
+    for _ in 0..50 {
+        if b.url().await.ends_with(&format!("/calls/{call}")) {
+            popped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(popped, "the call popped: {}", b.url().await);
+    assert!(b.text("#caller-name").await.contains("王伟"));
+    assert!(b.text("#recent-cases").await.contains("保养预约"));
+    assert!(b.text("#call-state").await.contains("振铃中"));
+    pbx.post("/api/v1/cti/events", event("answered")).await;
+    let mut talking = String::new();
+    for _ in 0..50 {
+        talking = b.text("#call-state").await;
+        if talking.contains("通话中") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        talking.contains("通话中"),
+        "the state follows the call: {talking}"
+    );
+    b.screenshot("call").await;
+    // The caller asks about their booking: the call goes on that case.
+    b.click_nav("#recent-cases form[action$='/case'] button")
+        .await;
+    assert!(b.text("#call-case").await.contains("保养预约"));
+    pbx.post("/api/v1/cti/events", event("hangup")).await;
+    // The wrap-up appears when the call ends.
+    b.type_into("#wrap-up textarea[name=notes]", "已预约周六保养")
+        .await;
+    b.click("#wrap-up input[name=result][value=resolved]").await;
+    b.click_nav("#wrap-up button[type=submit]").await;
+    assert!(b.url().await.contains("/cases/"), "{}", b.url().await);
+    let page = b.text("main").await;
+    assert!(
+        page.contains("保养预约") && page.contains("已预约周六保养") && page.contains("已解决"),
+        "{page}"
+    );
+}
