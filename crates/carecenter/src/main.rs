@@ -236,6 +236,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::DEMO_MAIL_ADDRESSES[0]
                 );
             }
+            println!(
+                "\nPhone (CTI): the PBX token of auto is \"{}\"; agents have extensions 8001, 8002, …\n  \
+                 try: curl -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n    \
+                 -d '{{\"event\":\"new\",\"call_id\":\"c1\",\"direction\":\"inbound\",\"caller\":\"CUSTOMER PHONE\",\"callee\":\"4008001234\",\"extension\":\"8001\"}}' \\\n    \
+                 http://{}/api/v1/cti/events",
+                demo::cti_token("auto"),
+                demo::cti_token("auto"),
+                config.listen
+            );
             serve(config, store).await
         }
         Command::Import {

@@ -18,6 +18,12 @@ use words::*;
 /// The password of every demo user. Only `carecenter demo` uses it.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The token the demo gives a tenant's PBX (`demo-cti-auto`, …): fixed for
+/// the demo only, like the password.
+pub fn cti_token(prefix: &str) -> String {
+    format!("demo-cti-{prefix}")
+}
+
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
     pub tenant: String,
@@ -278,6 +284,15 @@ async fn staff(
         )
         .await?;
     add(&format!("{prefix}.client"), Role::ClientViewer);
+    // The PBX knows the agents by extension (8001, 8002, …); the demo's PBX
+    // token is fixed, like its password.
+    for (i, a) in agent_ids.iter().enumerate() {
+        let ext = format!("8{:03}", i + 1);
+        store.set_extension(actor, *a, Some(&ext), at).await?;
+    }
+    store
+        .set_cti_token(actor, &domain::user::token_hash(&cti_token(prefix)), at)
+        .await?;
     Ok(Staff {
         agents: agent_ids,
         teams: team_ids,

@@ -2,6 +2,16 @@
 
 use crate::FieldError;
 use crate::contact::text;
+use sha2::{Digest, Sha256};
+
+/// What is stored of a secret token (a session, an API or a PBX token): its
+/// SHA-256 in hex, so a copy of the database opens nothing.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// Letters, digits and `. _ - @`, at most 64, compared lower-cased.
 pub fn username(input: &str) -> Result<String, FieldError> {

@@ -10,7 +10,6 @@ use axum::http::request::Parts;
 use domain::model::{Actor, Tenant, User};
 use domain::role::Permission;
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const SESSION_HOURS: i64 = 12;
@@ -55,9 +54,7 @@ pub fn random_password() -> String {
         .collect()
 }
 
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
+pub use domain::user::token_hash;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

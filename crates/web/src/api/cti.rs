@@ -91,6 +91,8 @@ impl CallEventBody {
         let number = side
             .as_deref()
             .and_then(|n| PhoneNumber::parse(n, region(tenant)).ok());
+        // Stored to the millisecond: answer with what is kept.
+        let at = at.and_then(|t| Timestamp::from_millisecond(t.as_millisecond()).ok());
         let parsed = e.finish(|| (event, call_ref, at))?;
         match parsed {
             (Some(event), Some(call_ref), Some(at)) => Ok(CallReport {
