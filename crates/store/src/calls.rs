@@ -118,23 +118,32 @@ fn call_row(r: &impl RowExt) -> Result<Call> {
     })
 }
 
-async fn load<E: Exec>(
-    conn: &mut E,
-    tenant: TenantId,
-    by: &str,
-    key: &str,
-) -> Result<Option<Call>> {
-    let sql = format!("SELECT {CALL_COLS} FROM calls WHERE tenant_id = $1 AND {by} = $2");
-    let q = query(sql).bind(tenant.0);
-    let q = match by {
-        "id" => q.bind(key.parse::<i64>().map_err(|_| StoreError::NotFound)?),
-        _ => q.bind(key),
-    };
-    q.fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(call_row)
-        .transpose()
+/// A call by the PBX's id, for its events.
+async fn by_ref<E: Exec>(conn: &mut E, tenant: TenantId, call_ref: &str) -> Result<Option<Call>> {
+    query(format!(
+        "SELECT {CALL_COLS} FROM calls WHERE tenant_id = $1 AND call_ref = $2"
+    ))
+    .bind(tenant.0)
+    .bind(call_ref)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(call_row)
+    .transpose()
+}
+
+async fn by_id<E: Exec>(conn: &mut E, tenant: TenantId, id: CallId) -> Result<Call> {
+    query(format!(
+        "SELECT {CALL_COLS} FROM calls WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(call_row)
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }
 
 async fn agent_of<E: Exec>(conn: &mut E, tenant: TenantId, a: &AgentRef) -> Result<Option<UserId>> {
@@ -345,7 +354,7 @@ impl Store {
         let t = tenant.id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let found = load(&mut *tx, t, "call_ref", &r.call_ref).await?;
+        let found = by_ref(&mut *tx, t, &r.call_ref).await?;
         let next = step(found.as_ref().map(|c| c.state), r.event).map_err(StoreError::Invalid)?;
         let mut warnings = Vec::new();
         let agent = match &r.agent {
@@ -411,9 +420,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .int("id")?;
-                load(&mut *tx, t, "id", &id.to_string())
-                    .await?
-                    .ok_or(StoreError::NotFound)?
+                by_id(&mut *tx, t, CallId(id)).await?
             }
         };
         let changed = match next {
@@ -460,9 +467,7 @@ impl Store {
 
     pub async fn call(&self, tenant: TenantId, id: CallId) -> Result<Call> {
         let mut conn = self.pool.acquire().await?;
-        load(&mut *conn, tenant, "id", &id.0.to_string())
-            .await?
-            .ok_or(StoreError::NotFound)
+        by_id(&mut *conn, tenant, id).await
     }
 
     /// The agent's calls, newest first: the one in progress and those to wrap up.
@@ -497,9 +502,7 @@ impl Store {
         let t = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let mut c = load(&mut *tx, t, "id", &id.0.to_string())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut c = by_id(&mut *tx, t, id).await?;
         exists(&mut *tx, "cases", t, case.0, "case_id").await?;
         if c.case_id == Some(case) {
             return Ok(c);
@@ -547,9 +550,7 @@ impl Store {
         let t = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let mut c = load(&mut *tx, t, "id", &id.0.to_string())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut c = by_id(&mut *tx, t, id).await?;
         exists(&mut *tx, "customers", t, customer.0, "customer_id").await?;
         c.customer_id = Some(customer);
         save(&mut *tx, t, &c).await?;
@@ -570,9 +571,7 @@ impl Store {
         let t = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let mut c = load(&mut *tx, t, "id", &id.0.to_string())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut c = by_id(&mut *tx, t, id).await?;
         if c.state != CallState::Ended {
             return Err(StoreError::Conflict("the call has not ended yet".into()));
         }

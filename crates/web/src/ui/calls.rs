@@ -64,16 +64,6 @@ impl CallPage {
     }
 }
 
-fn num(f: &FormPairs, key: &str) -> Result<Option<i64>, ApiError> {
-    match f.one(key).as_str() {
-        "" => Ok(None),
-        v => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field(key, "must be a number")),
-    }
-}
-
 pub async fn call(
     State(state): State<AppState>,
     ui: UiAuth,
@@ -151,8 +141,9 @@ pub async fn call_action(
         let now = Timestamp::now();
         match action.as_str() {
             "case" => {
-                let case =
-                    num(&f, "case_id")?.ok_or_else(|| ApiError::field("case_id", "is required"))?;
+                let case = f
+                    .id("case_id")?
+                    .ok_or_else(|| ApiError::field("case_id", "is required"))?;
                 state
                     .store
                     .attach_call(actor, id, CaseId(case), now)
@@ -160,7 +151,8 @@ pub async fn call_action(
                 Ok(None)
             }
             "customer" => {
-                let cid = num(&f, "customer_id")?
+                let cid = f
+                    .id("customer_id")?
                     .ok_or_else(|| ApiError::field("customer_id", "is required"))?;
                 state
                     .store
@@ -185,7 +177,7 @@ pub async fn call_action(
             }
             "wrap-up" => {
                 let b = WrapUpBody {
-                    category_id: num(&f, "category_id")?.map(CategoryId),
+                    category_id: f.id("category_id")?.map(CategoryId),
                     case_type: Some(f.one("type")),
                     result: Some(f.one("result")),
                     notes: f.one("notes"),

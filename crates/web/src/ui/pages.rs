@@ -973,19 +973,10 @@ pub async fn save_dedicated(
     body: axum::body::Bytes,
 ) -> Page {
     let f = super::sla::FormPairs::posted(&ui, &body)?;
-    let pick = |key: &str| -> Result<Option<i64>, ApiError> {
-        match f.one(key).as_str() {
-            "" => Ok(None),
-            v => v
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::field(key, "must be a number")),
-        }
-    };
     let r = async {
         ui.0.need(Permission::Supervise)?;
-        let agent = pick("agent_id")?.map(UserId);
-        let team = pick("team_id")?.map(TeamId);
+        let agent = f.id("agent_id")?.map(UserId);
+        let team = f.id("team_id")?.map(TeamId);
         state
             .store
             .set_dedicated(ui.0.actor(), CustomerId(id), agent, team, Timestamp::now())

@@ -234,6 +234,17 @@ impl FormPairs {
             .unwrap_or_default()
     }
 
+    /// An id picked in a form; empty is none.
+    pub(super) fn id(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.one(key).as_str() {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::field(key, "must be a number")),
+        }
+    }
+
     pub(super) fn all(&self, key: &str) -> Vec<String> {
         self.0
             .iter()
