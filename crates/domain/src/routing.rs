@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod engine;
+mod figures;
 #[cfg(test)]
 mod tests;
 
 pub use engine::{AgentView, QueueStatus, RouteError, Router, WorkView};
+pub use figures::{WorkEnd, WorkTimes};
 
 vocabulary!(
     /// What is routed. A call or a call-back holds the agent's whole

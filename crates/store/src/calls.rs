@@ -490,6 +490,22 @@ impl Store {
         .collect()
     }
 
+    /// Calls an agent has now (ringing for them or talking), oldest first;
+    /// a call older than two hours without a hang-up was lost by the PBX.
+    pub async fn calls_in_progress(&self, tenant: TenantId, now: Timestamp) -> Result<Vec<Call>> {
+        sqlx::query(&format!(
+            "SELECT {CALL_COLS} FROM calls WHERE tenant_id = $1 AND started_at >= $2 \
+             AND state <> 'ended' AND agent_id IS NOT NULL ORDER BY started_at, id LIMIT 5000"
+        ))
+        .bind(tenant.0)
+        .bind(ms(now - jiff::SignedDuration::from_hours(2)))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(call_row)
+        .collect()
+    }
+
     /// The agent says which case the call is about (during the call or in
     /// the wrap-up); a call already written onto a case moves with it.
     pub async fn attach_call(

@@ -5,6 +5,7 @@
 //! the few places where the dialects differ ask [`Backend`]. Every query takes
 //! the tenant id and filters on it.
 
+mod board;
 mod bulk;
 mod calls;
 mod cases;
@@ -28,6 +29,7 @@ mod sql;
 mod tasks;
 mod users;
 
+pub use board::{AgentDay, Alarms, Ringing};
 pub use calls::{AgentRef, Call, CallOutcome, CallReport, WrapUp};
 pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};

@@ -826,17 +826,28 @@ impl Store {
         tenant: TenantId,
         filter: WorkFilter,
     ) -> Result<Vec<WorkSummary>> {
+        // A team view lists everyone's work; one queue's list is paged by
+        // the first 200 waiting.
+        let limit = if matches!(filter, WorkFilter::InHand) {
+            5000
+        } else {
+            200
+        };
         let (cond, val) = match filter {
             WorkFilter::Agent(a) => ("w.agent_id = $2 AND w.state IN ('offered', 'active')", a.0),
             WorkFilter::Queue(q) => ("w.queue_id = $2 AND w.state IN ('waiting', 'offered')", q.0),
             WorkFilter::Work(w) => ("w.id = $2", w.0),
+            WorkFilter::InHand => (
+                "w.agent_id IS NOT NULL AND w.state IN ('offered', 'active') AND w.tenant_id = $2",
+                tenant.0,
+            ),
         };
         let rows = sqlx::query(&format!(
             "SELECT w.id, w.kind, w.state, w.queue_id, q.name AS queue, w.case_id, c.year, c.seq, c.subject, c.priority, \
              w.agent_id, w.arrived_at, w.offered_until, c.sla_due_at FROM work_items w \
              JOIN queues q ON q.id = w.queue_id AND q.tenant_id = w.tenant_id \
              JOIN cases c ON c.id = w.case_id AND c.tenant_id = w.tenant_id \
-             WHERE w.tenant_id = $1 AND {cond} ORDER BY w.arrived_at, w.id LIMIT 200"
+             WHERE w.tenant_id = $1 AND {cond} ORDER BY w.arrived_at, w.id LIMIT {limit}"
         ))
         .bind(tenant.0)
         .bind(val)
@@ -906,6 +917,8 @@ pub enum WorkFilter {
     /// Waiting in a queue.
     Queue(QueueId),
     Work(WorkId),
+    /// Offered to or in the hands of any agent.
+    InHand,
 }
 
 async fn end_work<E: Exec>(
@@ -1011,7 +1024,7 @@ async fn record<E: Exec>(
             agent,
             manual,
         } => {
-            query("UPDATE work_items SET state = 'active', agent_id = $1, offered_until = NULL, assigned_at = $2 WHERE tenant_id = $3 AND id = $4")
+            query("UPDATE work_items SET state = 'active', agent_id = $1, offered_until = NULL, assigned_at = COALESCE(assigned_at, $2) WHERE tenant_id = $3 AND id = $4")
                 .bind(agent.0)
                 .bind(ms(at))
                 .bind(tenant.0)

@@ -27,7 +27,7 @@ if (live || document.body.hasAttribute("data-pop")) {
   let pending = null;
   const refresh = async () => {
     pending = null;
-    const r = await fetch(location.pathname, { credentials: "same-origin" });
+    const r = await fetch(location.pathname + location.search, { credentials: "same-origin" });
     if (!r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), "text/html");
     document.querySelectorAll("[data-live]").forEach((el) => {
@@ -38,6 +38,9 @@ if (live || document.body.hasAttribute("data-pop")) {
     tick();
   };
   const later = () => { pending = pending || setTimeout(refresh, 100); };
+  // What no event announces (a clock running late) is looked at now and then.
+  const every = live && Number(live.dataset.every);
+  if (every) setInterval(later, every * 1000);
   const events = new EventSource("/api/v1/routing/events");
   // A page left (or kept for the back button) gives its connection back:
   // a browser keeps only six open to one server.
@@ -68,11 +71,21 @@ if (live || document.body.hasAttribute("data-pop")) {
     document.querySelector("main").prepend(p);
   });
 }
-// Offers count down to the moment they go to someone else.
+// Offers count down to the moment they go to someone else; times in a
+// state count up.
 function tick() {
   document.querySelectorAll("[data-until]").forEach((el) => {
     el.textContent = Math.max(0, Math.round((Date.parse(el.dataset.until) - Date.now()) / 1000));
   });
+  document.querySelectorAll("[data-since]").forEach((el) => {
+    const s = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.since)) / 1000));
+    const two = (n) => String(n).padStart(2, "0");
+    el.textContent = s >= 3600 ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}` : `${Math.floor(s / 60)}:${two(s % 60)}`;
+  });
 }
+// The wall TV fills the screen (a browser allows it only on a click).
+document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-fullscreen]")) document.documentElement.requestFullscreen?.();
+});
 tick();
 setInterval(tick, 1000);

@@ -1055,12 +1055,17 @@ impl Router {
     }
 
     /// A supervisor gives the work to an agent, past the queue and past the
-    /// agent's capacity.
+    /// agent's capacity; work in another agent's hands is handed over (they
+    /// went home ill, or the customer asked for someone else).
     pub fn assign(&mut self, work: WorkId, agent: UserId, now: i64) -> Result<(), RouteError> {
         let a = self.agent(agent)?;
         let s = self.slot(work)?;
         match self.item(s).place {
-            Place::Active(_) => return Err(RouteError::Active),
+            Place::Active(b) if b == a => return Ok(()),
+            Place::Active(b) => {
+                self.let_go(s, b);
+                self.refresh(b, now);
+            }
             Place::Offered(b) => self.withdraw_offer(s, b, now),
             Place::Waiting(_) | Place::Held => self.unwait(s),
         }

@@ -516,6 +516,39 @@ fn after_a_restart_the_state_is_rebuilt_without_new_decisions_for_work_in_hand()
 }
 
 #[test]
+fn a_supervisor_hands_work_in_hand_to_another_agent() {
+    let mut r = router(vec![q(1, &[WorkKind::Email])], vec![]);
+    r.set_agent(agent(10, &[]), 0).unwrap();
+    r.set_agent(agent(11, &[]), 0).unwrap();
+    r.set_presence(UserId(10), Presence::Available, 0).unwrap();
+    r.arrive(&work(1, 1, WorkKind::Email, 0), 0).unwrap();
+    r.accept(UserId(10), WorkId(1), S).unwrap();
+    assert_eq!(
+        r.agent_view(UserId(10)).unwrap().state.status,
+        AgentStatus::Busy
+    );
+    r.take_events();
+    r.assign(WorkId(1), UserId(11), 2 * S).unwrap();
+    assert_eq!(
+        r.work_view(WorkId(1)).unwrap(),
+        WorkView::Active(UserId(11))
+    );
+    let ten = r.agent_view(UserId(10)).unwrap();
+    assert!(ten.active.is_empty());
+    assert_eq!(ten.state.status, AgentStatus::Available);
+    assert!(r.take_events().contains(&Event::Assigned {
+        work: WorkId(1),
+        agent: UserId(11),
+        manual: true
+    }));
+    // Giving it to whoever holds it changes nothing.
+    r.assign(WorkId(1), UserId(11), 3 * S).unwrap();
+    assert!(r.take_events().is_empty());
+    r.finish(WorkId(1), 4 * S).unwrap();
+    assert!(r.agent_view(UserId(11)).unwrap().active.is_empty());
+}
+
+#[test]
 fn a_supervisor_assigns_and_moves_work() {
     let mut r = router(
         vec![q(1, &[WorkKind::Email]), q(2, &[WorkKind::Email])],

@@ -2,6 +2,7 @@
 //! passes the caller's tenant to the store.
 
 pub(crate) mod admin;
+pub(crate) mod board;
 pub(crate) mod cases;
 pub mod cti;
 pub(crate) mod customers;
@@ -131,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/routing/work/{id}/move", post(routing::move_work))
         .route("/api/v1/routing/status", get(routing::status))
         .route("/api/v1/routing/events", get(routing::events))
+        .route("/api/v1/wallboard", get(board::get_wallboard))
         .route("/api/v1/cti/events", post(cti::event))
         .route("/api/v1/cti/token", post(cti::new_token))
         .route("/api/v1/calls/{id}", get(cti::call))

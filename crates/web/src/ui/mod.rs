@@ -1,6 +1,7 @@
 //! Server-rendered pages: templates compiled in, assets embedded, forms posted
 //! with a per-session anti-forgery token.
 
+mod board;
 mod calls;
 mod i18n;
 mod mail;
@@ -67,6 +68,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cti", get(calls::settings))
         .route("/cti/token", post(calls::new_token))
         .route("/cti/extensions/{id}", post(calls::save_extension))
+        .route("/wallboard", get(board::wallboard_page))
+        .route("/team", get(board::team_page))
+        .route("/team/agents/{id}/state", post(board::set_state))
+        .route("/team/work/{id}/assign", post(board::reassign))
         .route("/desk", get(routing::desk))
         .route("/desk/state", post(routing::desk_state))
         .route("/desk/work/{id}/{action}", post(routing::desk_work))
@@ -186,6 +191,8 @@ pub struct Chrome {
     pub can_mail_admin: bool,
     pub can_mail_log: bool,
     pub can_supervise: bool,
+    /// The wallboard on a wall TV: no navigation.
+    pub tv: bool,
 }
 
 impl Chrome {
@@ -210,6 +217,7 @@ impl Chrome {
             can_mail_admin: false,
             can_mail_log: false,
             can_supervise: false,
+            tv: false,
         }
     }
 
@@ -241,7 +249,8 @@ impl Chrome {
     }
 
     /// A time as the tenant's clock shows it.
-    pub fn time(&self, t: Timestamp) -> String {
+    pub fn time(&self, t: impl std::borrow::Borrow<Timestamp>) -> String {
+        let t = *t.borrow();
         let tz = self
             .tenant
             .as_ref()

@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use store::{EntryRule, Skill, StoredCalendar, WorkFilter, WorkSummary};
 
 /// Break reasons an agent picks (missed offers is the router's own).
-const REASONS: [BreakReason; 5] = [
+pub(super) const REASONS: [BreakReason; 5] = [
     BreakReason::Lunch,
     BreakReason::Training,
     BreakReason::Meeting,
@@ -74,7 +74,7 @@ struct DeskPage {
 }
 
 /// A state as recorded ("break:lunch") in the user's words.
-fn state_label(c: &Chrome, state: &str) -> String {
+pub(super) fn state_label(c: &Chrome, state: &str) -> String {
     match state.split_once(':') {
         Some((_, r)) => format!("{} · {}", c.t.get("agent.break"), c.t.of("reason", r)),
         None => c.t.of("agent", state).into_owned(),

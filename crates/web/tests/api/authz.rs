@@ -404,6 +404,7 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::Supervise),
     ),
     ("GET", "/api/v1/routing/status", "", Some(P::Supervise)),
+    ("GET", "/api/v1/wallboard", "", Some(P::Supervise)),
     ("POST", "/api/v1/cti/token", "", Some(P::Administer)),
     ("GET", "/api/v1/calls/{call}", "", Some(P::WorkCases)),
     (

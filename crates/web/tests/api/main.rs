@@ -5,6 +5,7 @@
 mod harness;
 
 mod authz;
+mod board;
 mod browser;
 mod cases;
 mod cti;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// Polls the agent's desk until `check` holds (the driver takes new work in
 /// within a quarter of a second).
-async fn desk_until(c: &Client, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn desk_until(c: &Client, what: &str, check: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {
         let d = c.ok("/api/v1/routing/me").await;
         if check(&d) {
@@ -25,7 +25,7 @@ async fn desk_until(c: &Client, what: &str, check: impl Fn(&Value) -> bool) -> V
     panic!("[{}] desk never showed {what}", c.backend);
 }
 
-async fn email_case(c: &Client, subject: &str) -> i64 {
+pub(crate) async fn email_case(c: &Client, subject: &str) -> i64 {
     let case = c
         .create(
             "/api/v1/cases",
