@@ -15,6 +15,7 @@ mod db;
 mod error;
 mod events;
 mod exec;
+mod history;
 mod lite;
 mod mail;
 mod mailboxes;
@@ -35,6 +36,7 @@ pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use history::Contact;
 pub use mail::{
     Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
     SpooledMail,

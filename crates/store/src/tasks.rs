@@ -167,13 +167,22 @@ impl Store {
         tenant: TenantId,
         case_id: CaseId,
     ) -> Result<Vec<DepartmentTask>> {
-        let rows = sqlx::query(&format!(
-            "{TASK_SELECT} WHERE t.tenant_id = $1 AND t.case_id = $2 ORDER BY t.id"
-        ))
-        .bind(tenant.0)
-        .bind(case_id.0)
-        .fetch_all(&self.pool)
-        .await?;
+        self.tasks_where("t.case_id = $2 ORDER BY t.id", tenant, case_id.0)
+            .await
+    }
+
+    /// The tenant's tasks matching `cond`, which binds `$2` to `value`.
+    pub(crate) async fn tasks_where(
+        &self,
+        cond: &str,
+        tenant: TenantId,
+        value: i64,
+    ) -> Result<Vec<DepartmentTask>> {
+        let rows = sqlx::query(&format!("{TASK_SELECT} WHERE t.tenant_id = $1 AND {cond}"))
+            .bind(tenant.0)
+            .bind(value)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(task_row).collect()
     }
 

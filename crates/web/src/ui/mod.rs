@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/interactions", post(pages::add_interaction))
         .route("/cases/{id}/transition", post(pages::transition))
         .route("/cases/{id}/take", post(pages::take))
+        .route("/cases/{id}/edit", post(pages::edit_case))
         .route("/cases/{id}/tasks", post(pages::pass_to_department))
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer))

@@ -295,6 +295,7 @@ pub struct TimelineItem {
 pub struct TaskView {
     pub department_name: String,
     pub id: i64,
+    pub case_id: i64,
     pub case_number: String,
     pub case_subject: String,
     pub status: TaskStatus,
@@ -313,6 +314,7 @@ fn task_views(c: &Chrome, tasks: &[DepartmentTask]) -> Vec<TaskView> {
         .map(|t| TaskView {
             department_name: t.department_name.clone(),
             id: t.id.0,
+            case_id: t.case_id.0,
             case_number: t.case_number.to_string(),
             case_subject: t.case_subject.clone(),
             status: t.status,
@@ -337,7 +339,14 @@ struct CasePage {
     case: CaseSummary,
     description: String,
     created: String,
-    customer: Option<Customer>,
+    customer: Option<CustomerView>,
+    earlier: Vec<CaseRow>,
+    contacts: Vec<ContactRow>,
+    /// Open department tasks on the customer's other cases.
+    open_tasks: Vec<TaskView>,
+    category_choices: Vec<(i64, String)>,
+    types: &'static [CaseType],
+    priorities: &'static [Priority],
     assignee: String,
     mine: bool,
     category: String,
@@ -352,6 +361,23 @@ struct CasePage {
     /// The tenant has an address to send from.
     can_mail: bool,
     clocks: Vec<ClockRow>,
+}
+
+impl CasePage {
+    fn category_is(&self, id: &i64) -> bool {
+        self.case.category_id == Some(CategoryId(*id))
+    }
+}
+
+/// An earlier contact in the customer 360.
+pub struct ContactRow {
+    pub at: String,
+    pub case_id: i64,
+    pub case_number: String,
+    pub kind: InteractionKind,
+    pub direction: Direction,
+    pub who: String,
+    pub excerpt: String,
 }
 
 /// An SLA clock as the case page lists it.
@@ -379,10 +405,44 @@ pub async fn case(
     or_page(&c, ui.0.need(Permission::ReadCases))?;
     let tenant = ui.0.tenant.id;
     let d = or_page(&c, state.store.case_detail(tenant, CaseId(id)).await)?;
-    let customer = match d.case.summary.customer_id {
-        Some(cid) => Some(or_page(&c, state.store.customer(tenant, cid).await)?),
-        None => None,
+    // The customer 360: who they are, what they own and bought, every
+    // earlier case and contact across channels, department tasks open.
+    let (view, earlier, contacts, open_tasks) = match d.case.summary.customer_id {
+        Some(cid) => {
+            let view = or_page(&c, state.store.customer_view(tenant, cid).await)?;
+            let f = CaseFilter {
+                customer_id: Some(cid),
+                limit: 9,
+                ..Default::default()
+            };
+            let mut earlier = or_page(&c, state.store.list_cases(tenant, &f).await)?;
+            earlier.retain(|x| x.id != CaseId(id));
+            earlier.truncate(8);
+            let contacts = or_page(
+                &c,
+                state
+                    .store
+                    .customer_contacts(tenant, cid, Some(CaseId(id)), 8)
+                    .await,
+            )?;
+            let mut open = or_page(&c, state.store.customer_open_tasks(tenant, cid).await)?;
+            open.retain(|t| t.case_id != CaseId(id));
+            (Some(view), earlier, contacts, open)
+        }
+        None => (None, Vec::new(), Vec::new(), Vec::new()),
     };
+    let contacts = contacts
+        .into_iter()
+        .map(|x| ContactRow {
+            at: c.time(x.at),
+            case_id: x.case_id.0,
+            case_number: x.case_number,
+            kind: x.kind,
+            direction: x.direction,
+            who: x.author_name.unwrap_or_default(),
+            excerpt: x.excerpt,
+        })
+        .collect();
     let categories = or_page(&c, state.store.categories(tenant).await)?;
     let category = d
         .case
@@ -503,6 +563,13 @@ pub async fn case(
         .collect();
     let s = d.case.summary.clone();
     Ok(render(&CasePage {
+        earlier: case_rows(&c, &earlier),
+        contacts,
+        open_tasks: task_views(&c, &open_tasks),
+        customer: view,
+        category_choices: category_choices(&categories),
+        types: CaseType::ALL,
+        priorities: Priority::ALL,
         created: c.time(s.created_at),
         assignee: s.assignee_name.clone().unwrap_or_else(|| "—".into()),
         mine: s.assignee_id == Some(ui.0.user.id),
@@ -511,7 +578,6 @@ pub async fn case(
         related: case_rows(&c, &d.case.related),
         description: d.case.description.clone(),
         case: s,
-        customer,
         category,
         timeline,
         kinds: InteractionKind::ALL,
@@ -610,6 +676,49 @@ pub async fn take(
         ui.0.need(Permission::WorkCases)?;
         let patch = CasePatch {
             assignee_id: Some(Some(ui.0.user.id)),
+            ..Default::default()
+        };
+        state
+            .store
+            .update_case(ui.0.actor(), CaseId(id), &patch, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: Option<String>,
+    #[serde(rename = "type")]
+    case_type: String,
+    priority: String,
+    #[serde(default)]
+    category_id: String,
+}
+
+/// Retypes, recategorises or reprioritises the case.
+pub async fn edit_case(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<EditForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let category_id = match f.category_id.trim() {
+            "" => None,
+            v => Some(CategoryId(v.parse().map_err(|_| {
+                ApiError::field("category_id", "choose a category")
+            })?)),
+        };
+        let patch = CasePatch {
+            case_type: Some(CaseType::parse(&f.case_type)?),
+            priority: Some(Priority::parse(&f.priority)?),
+            category_id: Some(category_id),
             ..Default::default()
         };
         state

@@ -13,9 +13,10 @@ use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use domain::case::CaseType;
+use domain::case::{CaseStatus, CaseType};
 use domain::ids::*;
 use domain::model::Team;
+use domain::model::{CaseFilter, CaseSort};
 use domain::role::Permission;
 use domain::routing::{
     AgentProfile, BreakReason, Capacity, EntryConditions, Overflow, QueueSpec, SkillLevel,
@@ -68,8 +69,10 @@ struct DeskPage {
     missed: u8,
     offers: Vec<WorkRow>,
     active: Vec<WorkRow>,
-    /// For a supervisor: the queues now (the shared table calls it `status`).
+    /// The queues I serve now (the shared table calls it `status`).
     status: Vec<QueueRow>,
+    /// My open cases by SLA due, soonest first.
+    due: Vec<super::pages::CaseRow>,
     reasons: [BreakReason; 5],
 }
 
@@ -111,11 +114,30 @@ pub async fn desk(
             .await,
     )?;
     let (offers, active): (Vec<_>, Vec<_>) = work.into_iter().partition(|w| w.state == "offered");
-    let queues = if c.can_supervise {
-        or_page(&c, queue_rows(&state, tenant).await)?
-    } else {
-        Vec::new()
+    // The queues of my team (or open to everyone); a supervisor sees all.
+    let mut queues = or_page(&c, queue_rows(&state, tenant).await)?;
+    if !c.can_supervise {
+        let specs = or_page(&c, state.store.queues(tenant).await)?;
+        let team = ui.0.user.team_id;
+        queues.retain(|q| {
+            specs.iter().any(|s| {
+                s.id == q.id && (s.teams.is_empty() || team.is_some_and(|t| s.teams.contains(&t)))
+            })
+        });
+    }
+    let due = CaseFilter {
+        assignee_id: Some(me),
+        statuses: CaseStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.is_active())
+            .collect(),
+        sort: CaseSort::SlaDue,
+        limit: 8,
+        ..Default::default()
     };
+    let due = or_page(&c, state.store.list_cases(tenant, &due).await)?;
+    let due: Vec<_> = due.into_iter().filter(|s| s.sla_due_at.is_some()).collect();
     let since = Timestamp::from_millisecond(view.since)
         .map(|t| c.time(t))
         .unwrap_or_default();
@@ -127,6 +149,7 @@ pub async fn desk(
         offers: offers.into_iter().map(WorkRow::new).collect(),
         active: active.into_iter().map(WorkRow::new).collect(),
         status: queues,
+        due: super::pages::case_rows(&c, &due),
         reasons: REASONS,
         c,
     }))

@@ -109,6 +109,27 @@ impl Browser {
         .await;
     }
 
+    /// Runs a script in the page and gives back what it returns.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Waits up to five seconds for the script to return true.
+    pub async fn until(&self, what: &str, script: &str) {
+        for _ in 0..50 {
+            if self.eval(script).await == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never {what} on {}", self.url().await);
+    }
+
     pub async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
@@ -434,6 +455,41 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
         .create_case(actor, "Asia/Shanghai", &case, Some(&mail), now)
         .await
         .unwrap();
+    // Last month the customer phoned about a noise; that case is still with
+    // the quality department.
+    let call = domain::model::InteractionInput {
+        kind: domain::case::InteractionKind::Call,
+        direction: domain::case::Direction::Inbound,
+        started_at: now - jiff::SignedDuration::from_hours(24 * 30),
+        ended_at: None,
+        body: "客户来电反映刹车异响".into(),
+        attachments: vec![],
+    };
+    let earlier = domain::model::CaseInput {
+        case_type: domain::case::CaseType::Complaint,
+        channel: domain::case::Channel::Phone,
+        subject: "刹车异响".into(),
+        ..case.clone()
+    };
+    let earlier_id = app
+        .store
+        .create_case(actor, "Asia/Shanghai", &earlier, Some(&call), now)
+        .await
+        .unwrap();
+    app.store
+        .create_task(
+            actor,
+            earlier_id,
+            &domain::model::TaskInput {
+                department_id: app.departments["a.quality"],
+                assignee_id: None,
+                instructions: "检测刹车".into(),
+                deadline_at: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
 
     // The administrator sets the channel up, in Chinese.
     let b = Browser::start("zh-CN").await;
@@ -523,6 +579,57 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
     let timeline = b.text("#timeline").await;
     assert!(timeline.contains("保养周期为一年或一万公里"), "{timeline}");
     b.screenshot("mail-reply").await;
+
+    // Beside the timeline, the customer's whole story: the earlier call and
+    // its case still open with the quality department.
+    let c360 = b.text("#customer-360").await;
+    assert!(
+        c360.contains("刹车异响") && c360.contains("客户来电反映刹车异响"),
+        "{c360}"
+    );
+    assert!(b.text("#c360-tasks").await.contains("质量部"));
+    // The agent makes it a complaint, urgent, and passes it to after-sales
+    // with a deadline.
+    b.click("#edit-type option[value=complaint]").await;
+    b.click("#edit-priority option[value=urgent]").await;
+    b.click("#edit-category option:nth-child(2)").await;
+    b.click_nav("#save-edit").await;
+    let meta = b.text(".case-head .meta").await;
+    assert!(meta.contains("投诉") && meta.contains("紧急"), "{meta}");
+    let deadline = (now + jiff::SignedDuration::from_hours(26))
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    b.click(&format!(
+        "#pass-to-department option[value='{}']",
+        app.departments["a.aftersales"]
+    ))
+    .await;
+    b.type_into("#pass-to-department textarea", "请确认保养记录")
+        .await;
+    b.eval(&format!(
+        "document.querySelector('#pass-to-department input[name=deadline_at]').value = '{deadline}'; return true"
+    ))
+    .await;
+    b.click_nav("#pass-to-department button").await;
+    assert_eq!(b.text("#case-status").await, "部门处理中");
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let saved = agent.ok(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(
+        (saved["type"].as_str(), saved["priority"].as_str()),
+        (Some("complaint"), Some("urgent"))
+    );
+    assert_eq!(saved["category_id"], app.categories["a"].0);
+    let task = &saved["tasks"][0];
+    assert_eq!(task["department_name"], "售后服务部");
+    assert!(
+        task["deadline_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&(now + jiff::SignedDuration::from_hours(26)).to_string()[..13]),
+        "{task}"
+    );
+    b.screenshot("case").await;
 
     // What the customer will receive: threaded subject, the copy, the file.
     let admin = app.login("a", domain::role::Role::Admin).await;
@@ -944,4 +1051,102 @@ async fn a_pbx_call_pops_the_callers_record_on_the_agents_screen() {
         page.contains("保养预约") && page.contains("已预约周六保养") && page.contains("已解决"),
         "{page}"
     );
+}
+
+/// A supervisor watches the wallboard while an agent changes state and
+/// takes work: the board follows without a reload. In the team view the
+/// supervisor hands the agent's work to a colleague and sends the agent on
+/// a break; the wall TV mode hides everything but the board.
+#[tokio::test]
+async fn the_wallboard_follows_the_agents_and_the_team_view_moves_their_work() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("board-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let lead = app.login("a", domain::role::Role::TeamLeader).await;
+    let queue = admin
+        .create(
+            "/api/v1/routing/queues",
+            json!({"name": "邮件 E-mail", "kinds": ["email"], "wrap_up_secs": 0}),
+        )
+        .await;
+    admin
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/routing/rules",
+            Some(json!({"rules": [{"queue_id": queue["id"]}]})),
+        )
+        .await;
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.supervisor").await;
+    b.click_nav("nav a[href='/wallboard']").await;
+    let tile = format!("#board-agents li[data-agent='{}']", agent.user_id);
+    assert!(b.text(&tile).await.contains("Offline"));
+
+    // The agent goes available: the tile turns without a reload.
+    let started = std::time::Instant::now();
+    agent
+        .post("/api/v1/routing/me/state", json!({"state": "available"}))
+        .await;
+    b.until(
+        "the agent shown available",
+        &format!("return document.querySelector(\"{tile}\").className === 'as-available'"),
+    )
+    .await;
+    eprintln!(
+        "wallboard followed the state change in {:?}",
+        started.elapsed()
+    );
+    let case = crate::routing::email_case(&sup, "发票抬头 invoice title").await;
+    let d = crate::routing::desk_until(&agent, "an offer", |d| {
+        d["offers"].as_array().is_some_and(|o| !o.is_empty())
+    })
+    .await;
+    let work = d["offers"][0]["id"].as_i64().unwrap();
+    agent
+        .post(&format!("/api/v1/routing/work/{work}/accept"), json!({}))
+        .await;
+    b.until(
+        "the agent shown busy with the case",
+        &format!("const t = document.querySelector(\"{tile}\"); return t.className === 'as-busy' && t.textContent.includes('{}')", d["offers"][0]["case_number"].as_str().unwrap()),
+    )
+    .await;
+    let queues = b.text("#board-queues").await;
+    assert!(queues.contains("邮件 E-mail 0 0:00 1 1 0 100%"), "{queues}");
+    b.screenshot("wallboard").await;
+
+    // The team view: the work goes to the team leader, the agent to lunch.
+    b.click_nav("#to-team").await;
+    let row = format!("#team-agents tr[data-agent='{}']", agent.user_id);
+    assert!(b.text(&row).await.contains("发票抬头"));
+    b.click(&format!(
+        "{row} form.reassign option[value='{}']",
+        lead.user_id
+    ))
+    .await;
+    b.click_nav(&format!("{row} form.reassign button")).await;
+    let lead_row = format!("#team-agents tr[data-agent='{}']", lead.user_id);
+    assert!(b.text(&lead_row).await.contains("发票抬头"));
+    assert!(!b.text(&row).await.contains("发票抬头"));
+    let c = sup.ok(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["assignee_id"], lead.user_id);
+    b.click(&format!("{row} form.set-state option[value='break:lunch']"))
+        .await;
+    b.click_nav(&format!("{row} form.set-state button")).await;
+    assert!(b.text(&row).await.contains("Break · Lunch"));
+    let me = agent.ok("/api/v1/routing/me").await;
+    assert_eq!(me["state"], "break:lunch");
+    b.screenshot("team").await;
+
+    // The wall TV: no navigation, the board only.
+    b.goto(&format!("{}/wallboard?tv=1", app.base)).await;
+    b.find("#board").await;
+    assert_eq!(
+        b.eval("return getComputedStyle(document.querySelector('header.top')).display")
+            .await,
+        "none"
+    );
+    assert!(b.text(&tile).await.contains("Lunch"));
 }
