@@ -52,7 +52,7 @@ pub use routing::{
 };
 pub use sla::{ClockInfo, TickOutcome};
 pub use tasks::TaskFilter;
-pub use users::{AuthUser, NewUser, TokenInfo};
+pub use users::{AuthUser, NewUser, TokenInfo, UserChange};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

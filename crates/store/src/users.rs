@@ -20,6 +20,15 @@ pub struct NewUser {
     pub department_id: Option<DepartmentId>,
 }
 
+/// What an administrator changes about a user; `None` leaves it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub team_id: Option<Option<TeamId>>,
+    pub department_id: Option<Option<DepartmentId>>,
+}
+
 /// The signed-in user and the tenant it acts in, resolved from a token.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -250,6 +259,97 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Renames a user, gives them another role, team or department.
+    pub async fn change_user(
+        &self,
+        actor: Actor,
+        id: UserId,
+        ch: &UserChange,
+        at: Timestamp,
+    ) -> Result<User> {
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let old = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let old = user_row(&old)?;
+        if let Some(Some(team)) = ch.team_id {
+            exists(&mut tx, "teams", tenant, team.0, "team_id").await?;
+        }
+        if let Some(Some(dept)) = ch.department_id {
+            exists(&mut tx, "departments", tenant, dept.0, "department_id").await?;
+        }
+        let new = User {
+            display_name: ch.display_name.clone().unwrap_or(old.display_name.clone()),
+            role: ch.role.unwrap_or(old.role),
+            team_id: ch.team_id.unwrap_or(old.team_id),
+            department_id: ch.department_id.unwrap_or(old.department_id),
+            ..old.clone()
+        };
+        if new.role == Role::DepartmentStaff && new.department_id.is_none() {
+            return Err(StoreError::invalid(
+                "department_id",
+                "is required for department staff",
+            ));
+        }
+        let show = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
+        let mut changed = Vec::new();
+        if new.display_name != old.display_name {
+            changed.push((
+                "display_name",
+                format!("{} → {}", old.display_name, new.display_name),
+            ));
+        }
+        if new.role != old.role {
+            changed.push(("role", format!("{} → {}", old.role, new.role)));
+        }
+        if new.team_id != old.team_id {
+            let (a, b) = (old.team_id.map(|t| t.0), new.team_id.map(|t| t.0));
+            changed.push(("team_id", format!("{} → {}", show(a), show(b))));
+        }
+        if new.department_id != old.department_id {
+            let (a, b) = (
+                old.department_id.map(|t| t.0),
+                new.department_id.map(|t| t.0),
+            );
+            changed.push(("department_id", format!("{} → {}", show(a), show(b))));
+        }
+        if changed.is_empty() {
+            return Ok(old);
+        }
+        sqlx::query(
+            "UPDATE users SET display_name = $1, role = $2, team_id = $3, department_id = $4 WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&new.display_name)
+        .bind(new.role.as_str())
+        .bind(new.team_id.map(|t| t.0))
+        .bind(new.department_id.map(|d| d.0))
+        .bind(tenant.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "user.update",
+            &format!("user:{}", id.0),
+            &changed
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new)
     }
 
     pub async fn set_user_active(

@@ -30,12 +30,12 @@ pub async fn users(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
-    username: String,
-    display_name: String,
-    role: String,
-    password: Option<String>,
-    team_id: Option<i64>,
-    department_id: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password: Option<String>,
+    pub team_id: Option<i64>,
+    pub department_id: Option<i64>,
 }
 
 pub async fn create_user(
@@ -44,6 +44,19 @@ pub async fn create_user(
     Json(b): Json<UserBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    let (user, shown) = add_user(&state, &auth, b).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "user": user, "password": shown })),
+    ))
+}
+
+/// A new user, and the password made for them when none was given.
+pub async fn add_user(
+    state: &AppState,
+    auth: &Auth,
+    b: UserBody,
+) -> Result<(domain::model::User, Option<String>), ApiError> {
     let username = domain::user::username(&b.username)?;
     let display_name = text("display_name", &b.display_name, 100)?;
     let role = Role::parse(&b.role)?;
@@ -63,20 +76,22 @@ pub async fn create_user(
         .store
         .create_user(auth.actor(), &new, Timestamp::now())
         .await?;
-    let shown = generated.then_some(pw);
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({ "user": user, "password": shown })),
-    ))
+    Ok((user, generated.then_some(pw)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    active: Option<bool>,
-    password: Option<String>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
     /// The phone extension the PBX knows the user by; empty takes it away.
-    extension: Option<String>,
+    pub extension: Option<String>,
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub team_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub department_id: Option<Option<i64>>,
 }
 
 pub async fn update_user(
@@ -86,33 +101,114 @@ pub async fn update_user(
     Json(b): Json<UserPatch>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    Ok(axum::Json(patch_user(&state, &auth, UserId(id), b).await?))
+}
+
+/// Applies an administrator's change to a user, and tells the router of
+/// one that changes who takes routed work.
+pub async fn patch_user(
+    state: &AppState,
+    auth: &Auth,
+    id: UserId,
+    b: UserPatch,
+) -> Result<domain::model::User, ApiError> {
     let now = Timestamp::now();
-    let id = UserId(id);
-    state.store.user(auth.tenant.id, id).await?;
-    if let Some(p) = &b.password {
-        let hash = auth::hash_password_blocking(domain::user::password(p)?).await?;
-        state
-            .store
-            .set_password(auth.actor(), id, &hash, now)
-            .await?;
+    let tenant = auth.tenant.id;
+    let current = state.store.user(tenant, id).await?;
+    let change = store::UserChange {
+        display_name: b
+            .display_name
+            .as_deref()
+            .map(|n| text("display_name", n, 100))
+            .transpose()?,
+        role: b.role.as_deref().map(Role::parse).transpose()?,
+        team_id: b.team_id.map(|t| t.map(TeamId)),
+        department_id: b.department_id.map(|d| d.map(DepartmentId)),
+    };
+    if change.role.is_some_and(|r| r != Role::Admin) && id == auth.user.id {
+        return Err(ApiError::field(
+            "role",
+            "you cannot give up your own administration",
+        ));
     }
-    if let Some(active) = b.active {
-        if !active && id == auth.user.id {
-            return Err(ApiError::field("active", "you cannot deactivate yourself"));
+    if b.active == Some(false) && id == auth.user.id {
+        return Err(ApiError::field("active", "you cannot deactivate yourself"));
+    }
+    // Everything is checked before anything is written, so a refused
+    // change leaves the user as they were.
+    if let Some(Some(t)) = change.team_id
+        && !state.store.teams(tenant).await?.iter().any(|x| x.id == t)
+    {
+        return Err(ApiError::field("team_id", "does not exist"));
+    }
+    if let Some(Some(d)) = change.department_id
+        && !state
+            .store
+            .departments(tenant)
+            .await?
+            .iter()
+            .any(|x| x.id == d)
+    {
+        return Err(ApiError::field("department_id", "does not exist"));
+    }
+    let ext = b.extension.as_deref().map(extension).transpose()?;
+    if let Some(Some(x)) = &ext
+        && state
+            .store
+            .users(tenant)
+            .await?
+            .iter()
+            .any(|u| u.id != id && u.extension.as_ref() == Some(x))
+    {
+        return Err(ApiError::Conflict("another user has this extension".into()));
+    }
+    let hash = match &b.password {
+        Some(p) => Some(auth::hash_password_blocking(domain::user::password(p)?).await?),
+        None => None,
+    };
+    // Out of routing first, while the router still knows them.
+    let leaves = change
+        .role
+        .is_some_and(|r| !r.allows(Permission::WorkCases));
+    if b.active == Some(false) || leaves {
+        match state
+            .acd
+            .set_presence(tenant, id, domain::routing::Presence::Offline)
+            .await
+        {
+            Ok(()) | Err(crate::acd::AcdError::Store(store::StoreError::NotFound)) => {}
+            Err(crate::acd::AcdError::Store(store::StoreError::Invalid(_))) => {}
+            Err(e) => return Err(e.into()),
         }
-        state
-            .store
-            .set_user_active(auth.actor(), id, active, now)
-            .await?;
     }
-    if let Some(x) = &b.extension {
-        let x = extension(x)?;
+    if let Some(x) = ext.as_ref().filter(|x| **x != current.extension) {
         state
             .store
             .set_extension(auth.actor(), id, x.as_deref(), now)
             .await?;
     }
-    Ok(axum::Json(state.store.user(auth.tenant.id, id).await?))
+    state
+        .store
+        .change_user(auth.actor(), id, &change, now)
+        .await?;
+    if change.team_id.is_some()
+        && let Ok(a) = state.store.routing_agent(tenant, id).await
+    {
+        state.acd.agent_saved(tenant, a.spec()).await?;
+    }
+    if let Some(hash) = &hash {
+        state
+            .store
+            .set_password(auth.actor(), id, hash, now)
+            .await?;
+    }
+    if let Some(active) = b.active.filter(|a| *a != current.active) {
+        state
+            .store
+            .set_user_active(auth.actor(), id, active, now)
+            .await?;
+    }
+    Ok(state.store.user(tenant, id).await?)
 }
 
 /// A phone extension as the PBX names it; empty is none.
@@ -144,8 +240,8 @@ pub async fn teams(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
-    name: String,
-    leader_id: Option<i64>,
+    pub name: String,
+    pub leader_id: Option<i64>,
 }
 
 pub async fn create_team(
@@ -154,8 +250,19 @@ pub async fn create_team(
     Json(b): Json<TeamBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(add_team(&state, &auth, b).await?),
+    ))
+}
+
+pub async fn add_team(
+    state: &AppState,
+    auth: &Auth,
+    b: TeamBody,
+) -> Result<domain::model::Team, ApiError> {
     let name = text("name", &b.name, 100)?;
-    let team = state
+    Ok(state
         .store
         .create_team(
             auth.actor(),
@@ -163,8 +270,7 @@ pub async fn create_team(
             b.leader_id.map(UserId),
             Timestamp::now(),
         )
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(team)))
+        .await?)
 }
 
 pub async fn departments(
@@ -180,9 +286,9 @@ pub async fn departments(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentBody {
-    name: String,
-    interface_user_id: Option<i64>,
-    default_deadline_hours: Option<i64>,
+    pub name: String,
+    pub interface_user_id: Option<i64>,
+    pub default_deadline_hours: Option<i64>,
 }
 
 pub async fn create_department(
@@ -191,6 +297,17 @@ pub async fn create_department(
     Json(b): Json<DepartmentBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(add_department(&state, &auth, b).await?),
+    ))
+}
+
+pub async fn add_department(
+    state: &AppState,
+    auth: &Auth,
+    b: DepartmentBody,
+) -> Result<domain::model::Department, ApiError> {
     let name = text("name", &b.name, 100)?;
     let hours = b.default_deadline_hours.unwrap_or(48);
     if !(1..=24 * 90).contains(&hours) {
@@ -199,7 +316,7 @@ pub async fn create_department(
             "must be between 1 and 2160",
         ));
     }
-    let d = state
+    Ok(state
         .store
         .create_department(
             auth.actor(),
@@ -208,8 +325,7 @@ pub async fn create_department(
             hours,
             Timestamp::now(),
         )
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(d)))
+        .await?)
 }
 
 pub async fn categories(
@@ -225,8 +341,8 @@ pub async fn categories(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryBody {
-    name: String,
-    parent_id: Option<i64>,
+    pub name: String,
+    pub parent_id: Option<i64>,
 }
 
 pub async fn create_category(
@@ -235,8 +351,19 @@ pub async fn create_category(
     Json(b): Json<CategoryBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(add_category(&state, &auth, b).await?),
+    ))
+}
+
+pub async fn add_category(
+    state: &AppState,
+    auth: &Auth,
+    b: CategoryBody,
+) -> Result<domain::model::Category, ApiError> {
     let name = text("name", &b.name, 100)?;
-    let c = state
+    Ok(state
         .store
         .create_category(
             auth.actor(),
@@ -244,8 +371,7 @@ pub async fn create_category(
             &name,
             Timestamp::now(),
         )
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(c)))
+        .await?)
 }
 
 pub async fn custom_fields(
@@ -261,13 +387,13 @@ pub async fn custom_fields(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomFieldBody {
-    key: String,
-    label: String,
-    kind: FieldKind,
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
     #[serde(default)]
-    options: Vec<String>,
+    pub options: Vec<String>,
     #[serde(default)]
-    required: bool,
+    pub required: bool,
 }
 
 pub async fn create_custom_field(
@@ -276,6 +402,17 @@ pub async fn create_custom_field(
     Json(b): Json<CustomFieldBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Administer)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(add_custom_field(&state, &auth, b).await?),
+    ))
+}
+
+pub async fn add_custom_field(
+    state: &AppState,
+    auth: &Auth,
+    b: CustomFieldBody,
+) -> Result<CustomFieldDef, ApiError> {
     let key = text("key", &b.key, 40)?;
     if !key
         .chars()
@@ -294,15 +431,10 @@ pub async fn create_custom_field(
         options: b.options,
         required: b.required,
     };
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(
-            state
-                .store
-                .create_custom_field(auth.actor(), &def, Timestamp::now())
-                .await?,
-        ),
-    ))
+    Ok(state
+        .store
+        .create_custom_field(auth.actor(), &def, Timestamp::now())
+        .await?)
 }
 
 #[derive(Deserialize, Default)]

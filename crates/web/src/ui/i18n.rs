@@ -339,6 +339,104 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.sla", "SLA", "服务时限"),
     ("nav.staffing", "Staffing", "人力测算"),
     ("nav.desk", "My desk", "我的工作台"),
+    ("nav.admin", "Administration", "系统管理"),
+    ("admin.title", "Administration", "系统管理"),
+    ("admin.users", "Users and roles", "用户与角色"),
+    (
+        "admin.users_help",
+        "Accounts, roles, teams, departments, extensions; deactivate who left.",
+        "账号、角色、班组、部门、分机；停用离职人员。",
+    ),
+    (
+        "admin.catalog",
+        "Teams, departments, categories, fields",
+        "班组、部门、分类、自定义字段",
+    ),
+    (
+        "admin.catalog_help",
+        "The organisation cases are worked in and the fields they carry.",
+        "工单流转的组织结构及工单字段。",
+    ),
+    (
+        "admin.routing_help",
+        "Skills, queues, entry rules, agents' capacity.",
+        "技能、队列、入队规则、坐席并发。",
+    ),
+    (
+        "admin.sla_help",
+        "Business calendars, holidays, SLA policies and escalation.",
+        "工作日历、节假日、服务时限策略与升级。",
+    ),
+    (
+        "admin.mail_help",
+        "Addresses, mailboxes, reply templates, acknowledgement.",
+        "邮件地址、邮箱、回复模板、自动回执。",
+    ),
+    (
+        "admin.cti_help",
+        "The PBX's token and agents' extensions.",
+        "交换机令牌与坐席分机。",
+    ),
+    ("admin.audit", "Audit log", "审计日志"),
+    (
+        "admin.audit_help",
+        "Every change to settings and users, who and when.",
+        "所有设置与用户变更：何人、何时。",
+    ),
+    ("admin.tenant", "This client company", "本租户"),
+    ("admin.timezone", "Time zone", "时区"),
+    (
+        "admin.tenant_help",
+        "Client companies are added by the operator: carecenter admin add-tenant.",
+        "新增租户由平台运维执行：carecenter admin add-tenant。",
+    ),
+    (
+        "admin.password_made",
+        "Password made for",
+        "已生成初始密码：",
+    ),
+    ("admin.username", "Username", "用户名"),
+    ("admin.display_name", "Name", "姓名"),
+    ("admin.role", "Role", "角色"),
+    ("admin.inactive", "deactivated", "已停用"),
+    ("admin.new_user", "New user", "新建用户"),
+    ("admin.password", "Password", "密码"),
+    (
+        "admin.password_help",
+        "Leave empty to have one made and shown once.",
+        "留空则自动生成并仅显示一次。",
+    ),
+    ("admin.create", "Create", "创建"),
+    ("admin.active", "Active", "启用"),
+    ("admin.new_password", "New password", "新密码"),
+    ("admin.teams", "Teams", "班组"),
+    ("admin.leader", "Leader", "班长"),
+    ("admin.add", "Add", "添加"),
+    ("admin.departments", "Departments", "部门"),
+    (
+        "admin.deadline_hours",
+        "Handling time (hours)",
+        "处理时限（小时）",
+    ),
+    ("admin.interface", "Contact person", "接口人"),
+    ("admin.categories", "Categories", "分类"),
+    ("admin.parent", "Under", "上级分类"),
+    ("admin.fields", "Custom fields", "自定义字段"),
+    ("admin.required", "required", "必填"),
+    ("admin.field_key", "Key", "字段标识"),
+    ("admin.field_label", "Label", "显示名"),
+    ("admin.field_kind", "Kind", "类型"),
+    ("admin.options", "Options", "选项"),
+    ("admin.when", "When", "时间"),
+    ("admin.who", "Who", "操作人"),
+    ("admin.action", "Action", "操作"),
+    ("admin.target", "Object", "对象"),
+    ("admin.details", "Details", "详情"),
+    ("admin.older", "Older", "更早"),
+    ("fieldkind.text", "Text", "文本"),
+    ("fieldkind.number", "Number", "数字"),
+    ("fieldkind.date", "Date", "日期"),
+    ("fieldkind.select", "Choice", "下拉选择"),
     ("nav.wallboard", "Wallboard", "监控大屏"),
     ("nav.team", "Team", "班组视图"),
     ("board.title", "Wallboard", "实时监控大屏"),
@@ -920,6 +1018,109 @@ impl Tr {
     pub fn of(&self, prefix: &str, value: impl std::fmt::Display) -> Cow<'static, str> {
         self.get(&format!("{prefix}.{value}"))
     }
+
+    /// A validation message ("name: is required; team_id: does not exist")
+    /// in the reader's language: the fields by their labels, the common
+    /// reasons in words; a reason without a translation keeps its English.
+    pub fn error_text(&self, msg: &str) -> String {
+        if self.0 == Lang::En {
+            return msg.to_string();
+        }
+        msg.split("; ")
+            .map(|part| match part.split_once(": ") {
+                Some((field, reason)) => {
+                    let base = field.split(['[', '.']).next().unwrap_or(field);
+                    let label = FIELDS
+                        .iter()
+                        .find(|(k, _)| *k == base)
+                        .map_or(field, |(_, zh)| zh);
+                    format!("{label}：{}", zh_reason(reason))
+                }
+                None => zh_reason(part),
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+/// Field names as the forms label them.
+const FIELDS: &[(&str, &str)] = &[
+    ("name", "名称"),
+    ("display_name", "显示名称"),
+    ("username", "用户名"),
+    ("password", "密码"),
+    ("role", "角色"),
+    ("team_id", "班组"),
+    ("team", "班组"),
+    ("department_id", "部门"),
+    ("default_deadline_hours", "默认处理时限"),
+    ("key", "字段标识"),
+    ("label", "显示名"),
+    ("kind", "类型"),
+    ("options", "选项"),
+    ("extension", "分机号"),
+    ("subject", "主题"),
+    ("body", "内容"),
+    ("to", "收件人"),
+    ("cc", "抄送"),
+    ("deadline_at", "期限"),
+    ("instructions", "说明"),
+    ("category_id", "分类"),
+    ("parent_id", "上级分类"),
+    ("agent_id", "坐席"),
+    ("reason", "原因"),
+    ("state", "状态"),
+    ("timezone", "时区"),
+    ("emails", "电子邮箱"),
+    ("phones", "电话"),
+    ("type", "类型"),
+    ("priority", "优先级"),
+    ("active", "启用"),
+    ("user", "用户"),
+];
+
+fn zh_reason(reason: &str) -> String {
+    const FIXED: &[(&str, &str)] = &[
+        ("is required", "必填"),
+        ("must not be empty", "不能为空"),
+        ("does not exist", "不存在"),
+        ("no such team", "没有这个班组"),
+        ("must be a number", "须为数字"),
+        ("must be a team id", "须为班组编号"),
+        ("must be above zero", "须大于零"),
+        ("must be in the future", "须为将来的时间"),
+        ("must be a date and time", "须为日期和时间"),
+        ("is required for department staff", "部门人员必须选择部门"),
+        ("username is already taken", "用户名已被占用"),
+        ("you cannot deactivate yourself", "不能停用自己的账号"),
+        (
+            "you cannot give up your own administration",
+            "不能取消自己的管理员角色",
+        ),
+        ("a select field needs options", "下拉字段需要选项"),
+        ("may contain only a-z, 0-9 and _", "只能包含 a-z、0-9 和 _"),
+        ("choose an agent", "请选择坐席"),
+        ("choose a department", "请选择部门"),
+        ("choose a category", "请选择分类"),
+    ];
+    if let Some((_, zh)) = FIXED.iter().find(|(en, _)| *en == reason) {
+        return zh.to_string();
+    }
+    if let Some(rest) = reason.strip_prefix("must be between ")
+        && let Some((a, b)) = rest.split_once(" and ")
+    {
+        return format!("须在 {a} 到 {b} 之间");
+    }
+    if let Some(n) = reason
+        .strip_prefix("is longer than ")
+        .and_then(|r| r.strip_suffix(" characters"))
+    {
+        return format!("不能超过 {n} 个字符");
+    }
+    if reason.contains("already exists") || reason.contains("already taken") {
+        return "已存在".into();
+    }
+    reason.to_string()
 }
 
 #[cfg(test)]
@@ -1023,6 +1224,24 @@ mod tests {
                 "duplicate key {k}"
             );
         }
+    }
+
+    #[test]
+    fn validation_messages_read_in_chinese() {
+        let zh = Tr(Lang::Zh);
+        assert_eq!(
+            zh.error_text("name: is required; default_deadline_hours: must be between 1 and 2160"),
+            "名称：必填；默认处理时限：须在 1 到 2160 之间"
+        );
+        assert_eq!(zh.error_text("team_id: does not exist"), "班组：不存在");
+        assert_eq!(
+            zh.error_text("skills[0].level: must be 1 to 5"),
+            "skills[0].level：must be 1 to 5"
+        );
+        assert_eq!(
+            Tr(Lang::En).error_text("name: is required"),
+            "name: is required"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Server-rendered pages: templates compiled in, assets embedded, forms posted
 //! with a per-session anti-forgery token.
 
+mod admin;
 mod board;
 mod calls;
 mod i18n;
@@ -69,6 +70,12 @@ pub fn routes() -> Router<AppState> {
         .route("/cti", get(calls::settings))
         .route("/cti/token", post(calls::new_token))
         .route("/cti/extensions/{id}", post(calls::save_extension))
+        .route("/admin", get(admin::home))
+        .route("/admin/users", get(admin::users).post(admin::add_user_form))
+        .route("/admin/users/{id}", get(admin::user).post(admin::save_user))
+        .route("/admin/catalog", get(admin::catalog))
+        .route("/admin/catalog/{what}", post(admin::add_to_catalog))
+        .route("/admin/audit", get(admin::audit))
         .route("/wallboard", get(board::wallboard_page))
         .route("/team", get(board::team_page))
         .route("/team/agents/{id}/state", post(board::set_state))
@@ -245,7 +252,7 @@ impl Chrome {
     }
 
     pub fn with_error(mut self, e: Option<String>) -> Chrome {
-        self.error = e.filter(|e| !e.is_empty());
+        self.error = e.filter(|e| !e.is_empty()).map(|e| self.t.error_text(&e));
         self
     }
 

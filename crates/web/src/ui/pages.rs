@@ -523,7 +523,7 @@ pub async fn case(
             "updated" => e
                 .data
                 .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
+                .map(|(k, v)| changed_field(&c, &categories, k, v))
                 .collect::<Vec<_>>()
                 .join("; "),
             _ => String::new(),
@@ -588,6 +588,34 @@ pub async fn case(
         clocks,
         c,
     }))
+}
+
+/// One change of an "updated" event ("priority": "normal → urgent") in the
+/// reader's words.
+fn changed_field(c: &Chrome, categories: &[Category], key: &str, change: &str) -> String {
+    let Some((from, to)) = change.split_once(" → ") else {
+        return format!("{key}: {change}");
+    };
+    let word = |v: &str| -> String {
+        match key {
+            "case_type" => c.t.of("type", v).into_owned(),
+            "priority" => c.t.of("priority", v).into_owned(),
+            "category_id" => v
+                .parse()
+                .ok()
+                .and_then(|id| categories.iter().find(|x| x.id == CategoryId(id)))
+                .map_or_else(|| "—".to_string(), |x| x.name.clone()),
+            _ => v.to_string(),
+        }
+    };
+    let label = match key {
+        "case_type" => c.t.get("case.type"),
+        "priority" => c.t.get("case.priority"),
+        "category_id" => c.t.get("case.category"),
+        "subject" => c.t.get("case.subject"),
+        _ => std::borrow::Cow::Owned(key.to_string()),
+    };
+    format!("{label}: {} → {}", word(from), word(to))
 }
 
 /// After a form on the case page: back to it, with the error if there was one.

@@ -1150,3 +1150,157 @@ async fn the_wallboard_follows_the_agents_and_the_team_view_moves_their_work() {
     );
     assert!(b.text(&tile).await.contains("Lunch"));
 }
+
+/// An administrator, in Chinese, sets the organisation up from the
+/// administration pages: a team, a department (after a refused handling
+/// time, explained in Chinese), a category and a field; a new agent whose
+/// password is made and shown once, then moved to the new team as team
+/// leader and deactivated; every change is in the audit log.
+#[tokio::test]
+async fn an_administrator_sets_up_teams_departments_and_users() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("admin-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.admin").await;
+    b.click_nav("nav a[href='/admin']").await;
+    b.click_nav("#admin-hub a[href='/admin/catalog']").await;
+    b.type_into("#new-team input[name=name]", "二组").await;
+    b.click_nav("#new-team button").await;
+    assert!(b.text("#teams").await.contains("二组"));
+    b.type_into("#new-department input[name=name]", "财务部")
+        .await;
+    b.type_into("#new-department input[name=default_deadline_hours]", "0")
+        .await;
+    b.click_nav("#new-department button").await;
+    assert_eq!(b.text(".error").await, "默认处理时限：须在 1 到 2160 之间");
+    b.type_into("#new-department input[name=name]", "财务部")
+        .await;
+    b.type_into("#new-department input[name=default_deadline_hours]", "24")
+        .await;
+    b.click_nav("#new-department button").await;
+    assert!(b.text("#departments").await.contains("财务部 24 h"));
+    b.type_into("#new-category input[name=name]", "发票").await;
+    b.click("#new-category option:nth-child(2)").await;
+    b.click_nav("#new-category button").await;
+    assert!(b.text("#categories").await.contains("咨询 / 发票"));
+    b.type_into("#new-field input[name=key]", "vin_model").await;
+    b.type_into("#new-field input[name=label]", "车型").await;
+    b.click("#new-field option[value=select]").await;
+    b.type_into("#new-field input[name=options]", "轿车, SUV")
+        .await;
+    b.click_nav("#new-field button").await;
+    assert!(
+        b.text("#fields")
+            .await
+            .contains("车型 下拉选择 · 轿车, SUV")
+    );
+
+    b.goto(&format!("{}/admin/users", app.base)).await;
+    b.type_into("#new-user input[name=username]", "li.na").await;
+    b.type_into("#new-user input[name=display_name]", "李娜")
+        .await;
+    b.click_nav("#new-user button").await;
+    let made = b.text("#new-password").await;
+    let password = made.rsplit(' ').next().unwrap().to_string();
+    assert!(made.contains("li.na") && password.len() >= 12, "{made}");
+    let login = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": "li.na", "password": password}),
+        )
+        .await;
+    assert_eq!(login.0, StatusCode::OK, "the shown password works");
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let users = admin.ok("/api/v1/users").await;
+    let li = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "li.na")
+        .unwrap()
+        .clone();
+    assert_eq!(li["role"], "agent");
+    let teams = admin.ok("/api/v1/teams").await;
+    let two = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "二组")
+        .unwrap()["id"]
+        .clone();
+    b.click_nav(&format!("#users tr[data-user='{}'] a", li["id"]))
+        .await;
+    b.click("#user-form select[name=role] option[value=team_leader]")
+        .await;
+    b.click(&format!(
+        "#user-form select[name=team_id] option[value='{two}']"
+    ))
+    .await;
+    b.type_into("#user-form input[name=extension]", "8 8").await;
+    b.click_nav("#user-form button").await;
+    assert_eq!(
+        b.text(".error").await,
+        "分机号：must be at most 32 digits or letters"
+    );
+    let unchanged = admin.ok("/api/v1/users").await;
+    assert!(
+        unchanged["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "li.na" && u["role"] == "agent" && u["team_id"] != two),
+        "a refused form changes nothing"
+    );
+    // The form shows the user as stored: choose again.
+    b.click("#user-form select[name=role] option[value=team_leader]")
+        .await;
+    b.click(&format!(
+        "#user-form select[name=team_id] option[value='{two}']"
+    ))
+    .await;
+    b.type_into("#user-form input[name=extension]", "8088")
+        .await;
+    b.click("#user-form input[name=active]").await;
+    b.click_nav("#user-form button").await;
+    let row = b
+        .text(&format!("#users tr[data-user='{}']", li["id"]))
+        .await;
+    assert!(
+        row.contains("班长")
+            && row.contains("二组")
+            && row.contains("8088")
+            && row.contains("已停用"),
+        "{row}"
+    );
+    let saved = admin.ok("/api/v1/users").await;
+    let li = saved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "li.na")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            li["role"].as_str(),
+            li["team_id"].clone(),
+            li["active"].as_bool()
+        ),
+        (Some("team_leader"), two, Some(false))
+    );
+    b.goto(&format!("{}/admin/audit", app.base)).await;
+    let log = b.text("#audit").await;
+    for action in [
+        "team.create",
+        "department.create",
+        "category.create",
+        "user.create",
+        "user.update",
+        "user.set_active",
+    ] {
+        assert!(log.contains(action), "{action} missing from\n{log}");
+    }
+    b.screenshot("admin-users").await;
+}

@@ -1,7 +1,7 @@
 use crate::harness::*;
 use domain::role::Role;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn login_logout_and_api_tokens() {
@@ -156,6 +156,42 @@ async fn admins_create_users_with_validation() {
         }
         let audit = admin.ok("/api/v1/audit").await;
         assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "user.create" && e["data"]["username"] == "li.wei"));
+
+        // Changing a user: name, role, team, department; a refused change writes nothing.
+        let id = created["user"]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/users/{id}");
+        let team_a = app.teams["a"].0;
+        let dept_a = app.departments["a.aftersales"].0;
+        let refused = [
+            (json!({"role": "department_staff", "team_id": team_a}), "department_id"),
+            (json!({"role": "boss"}), "role"),
+            (json!({"team_id": app.teams["b"].0, "display_name": "不该改"}), "team_id"),
+            (json!({"department_id": dept_b, "role": "department_staff"}), "department_id"),
+            (json!({"display_name": ""}), "display_name"),
+            (json!({"extension": "8 1", "role": "team_leader"}), "extension"),
+        ];
+        for (body, field) in refused {
+            let (status, resp) = admin.call(reqwest::Method::PATCH, &path, Some(body.clone())).await;
+            assert_field_error(status, &resp, field, &body.to_string());
+        }
+        let users = admin.ok("/api/v1/users").await;
+        let li = users["items"].as_array().unwrap().iter().find(|u| u["id"] == id).unwrap().clone();
+        assert_eq!((li["role"].as_str(), li["display_name"].as_str(), &li["team_id"]), (Some("agent"), Some("李伟"), &Value::Null));
+        let (status, u) = admin
+            .call(reqwest::Method::PATCH, &path, Some(json!({"role": "department_staff", "department_id": dept_a, "display_name": "李伟（售后）"})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{u}");
+        assert_eq!((u["role"].as_str(), u["department_id"].as_i64()), (Some("department_staff"), Some(dept_a)));
+        let (status, u) = admin.call(reqwest::Method::PATCH, &path, Some(json!({"role": "agent", "department_id": null, "team_id": team_a}))).await;
+        assert_eq!(status, StatusCode::OK, "{u}");
+        assert_eq!((u["department_id"].clone(), u["team_id"].as_i64()), (Value::Null, Some(team_a)));
+        let (status, resp) = admin
+            .call(reqwest::Method::PATCH, &format!("/api/v1/users/{}", admin.user_id), Some(json!({"role": "agent"})))
+            .await;
+        assert_field_error(status, &resp, "role", "an administrator demoting themselves");
+        let audit = admin.ok("/api/v1/audit").await;
+        let updates = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "user.update").count();
+        assert_eq!(updates, 2, "one entry per accepted change");
     })
     .await;
 }
