@@ -114,6 +114,7 @@ impl Acd {
                 _ => recovered.push(w.work),
             }
         }
+        router.set_on_calls(&self.on_calls(tenant).await?, now);
         // Restoring is not news: the states were recorded when they happened.
         router.take_events();
         let mut desk = Desk {
@@ -129,6 +130,36 @@ impl Acd {
             }
         }
         Ok(desk)
+    }
+
+    /// Agents talking on calls the PBX put through to them.
+    async fn on_calls(&self, tenant: TenantId) -> Result<BTreeSet<UserId>, AcdError> {
+        Ok(self
+            .store
+            .calls_in_progress(tenant, Timestamp::now())
+            .await?
+            .into_iter()
+            .filter(|c| c.state == domain::call::CallState::Answered)
+            .filter_map(|c| c.agent_id)
+            .collect())
+    }
+
+    /// A PBX call was answered, moved or hung up: whoever talks on one is
+    /// busy for the router, and nothing is offered to them.
+    pub async fn calls_changed(&self, tenant: TenantId) -> Result<(), AcdError> {
+        let on = self.on_calls(tenant).await?;
+        for a in &on {
+            // Someone who takes no routed work is none of the router's business.
+            match self.meet(tenant, *a).await {
+                Ok(()) | Err(AcdError::Store(StoreError::NotFound | StoreError::Invalid(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.with(tenant, None, |r, now, _| {
+            r.set_on_calls(&on, now);
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `f` on the tenant's router and writes and announces what it decided.

@@ -144,6 +144,8 @@ struct Agent {
     wrap_until: Option<i64>,
     wrap_gen: u32,
     live: u8,
+    /// On a call the router did not give (the PBX put it through).
+    on_call: bool,
     missed: u8,
     shown: AgentState,
     since: i64,
@@ -392,6 +394,7 @@ impl Router {
                     wrap_until: None,
                     wrap_gen: 0,
                     live: 0,
+                    on_call: false,
                     missed: 0,
                     shown: AgentState {
                         status: AgentStatus::Offline,
@@ -534,6 +537,20 @@ impl Router {
         Ok(())
     }
 
+    /// The agents on calls the PBX put through to them directly (and the
+    /// router did not give): while a call lasts the agent is busy and
+    /// nothing is offered to them. Everyone else is off such calls.
+    pub fn set_on_calls(&mut self, on: &BTreeSet<UserId>, now: i64) {
+        for a in 0..self.agents.len() as u32 {
+            let want = on.contains(&self.agents[a as usize].spec.id);
+            if self.agents[a as usize].on_call != want {
+                self.agents[a as usize].on_call = want;
+                self.refresh(a, now);
+            }
+        }
+        self.dispatch(now);
+    }
+
     fn refresh(&mut self, a: u32, now: i64) {
         let ag = &self.agents[a as usize];
         let wrapping = ag.wrap_until.is_some_and(|t| t > now);
@@ -551,10 +568,11 @@ impl Router {
                 reason: None,
             },
             Presence::Available
-                if ag
-                    .work
-                    .iter()
-                    .any(|s| matches!(self.item(*s).place, Place::Active(_))) =>
+                if ag.on_call
+                    || ag
+                        .work
+                        .iter()
+                        .any(|s| matches!(self.item(*s).place, Place::Active(_))) =>
             {
                 AgentState {
                     status: AgentStatus::Busy,
@@ -566,7 +584,7 @@ impl Router {
                 reason: None,
             },
         };
-        let ready = ag.presence == Presence::Available && !wrapping && ag.live == 0;
+        let ready = ag.presence == Presence::Available && !wrapping && ag.live == 0 && !ag.on_call;
         let hot = &mut self.hot[a as usize];
         let was_ready = hot.ready;
         hot.ready = ready;

@@ -516,6 +516,35 @@ fn after_a_restart_the_state_is_rebuilt_without_new_decisions_for_work_in_hand()
 }
 
 #[test]
+fn a_call_the_pbx_put_through_keeps_the_agent_busy() {
+    let mut r = router(vec![q(1, &[WorkKind::Email])], vec![]);
+    r.set_agent(agent(10, &[]), 0).unwrap();
+    r.set_presence(UserId(10), Presence::Available, 0).unwrap();
+    let on = std::collections::BTreeSet::from([UserId(10), UserId(99)]);
+    r.set_on_calls(&on, S);
+    assert_eq!(
+        r.agent_view(UserId(10)).unwrap().state.status,
+        AgentStatus::Busy
+    );
+    r.take_events();
+    r.arrive(&work(1, 1, WorkKind::Email, 2 * S), 2 * S)
+        .unwrap();
+    assert_eq!(
+        r.work_view(WorkId(1)).unwrap(),
+        WorkView::Waiting,
+        "nothing is offered during the call"
+    );
+    // Saying it twice changes nothing; the hang-up frees the agent at once.
+    r.set_on_calls(&on, 3 * S);
+    assert!(r.take_events().is_empty());
+    r.set_on_calls(&Default::default(), 4 * S);
+    assert_eq!(
+        r.work_view(WorkId(1)).unwrap(),
+        WorkView::Offered(UserId(10))
+    );
+}
+
+#[test]
 fn a_supervisor_hands_work_in_hand_to_another_agent() {
     let mut r = router(vec![q(1, &[WorkKind::Email])], vec![]);
     r.set_agent(agent(10, &[]), 0).unwrap();

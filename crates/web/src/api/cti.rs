@@ -142,6 +142,11 @@ pub async fn event(
     let report = b.parse(&tenant)?;
     let out = state.store.call_event(&tenant, &report).await?;
     if out.changed {
+        // The call is stored and the PBX answered; the router catching up
+        // late is logged, not refused (it reads the calls again on restart).
+        if let Err(e) = state.acd.calls_changed(tenant.id).await {
+            tracing::warn!(error = %e, "router not told of a call");
+        }
         // Nobody listening is no error.
         let _ = state.calls.send(CallNote {
             tenant: tenant.id,

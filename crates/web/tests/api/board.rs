@@ -122,6 +122,18 @@ async fn the_wallboard_counts_today_and_names_what_runs_late() {
         let board = sup.ok("/api/v1/wallboard").await;
         let me = row(&board, "agents", "id", &json!(agent.user_id));
         assert_eq!(me["call"]["call_id"], "c3");
+        // On the phone the agent is busy: an e-mail waits until the hang-up.
+        assert_eq!(me["state"], "busy");
+        let mail = email_case(&sup, "保修卡丢失").await;
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let d = agent.ok("/api/v1/routing/me").await;
+        assert_eq!(d["offers"], json!([]), "nothing offered during a call");
+        pbx.post("/api/v1/cti/events", json!({"event": "hangup", "call_id": "c3"})).await;
+        let d = desk_until(&agent, "the e-mail offered after the call", |d| {
+            d["offers"].as_array().is_some_and(|o| o.iter().any(|w| w["case_id"] == mail))
+        })
+        .await;
+        assert_eq!(d["state"], "available");
 
         // Late: a department task past its deadline, a case past its SLA.
         let tenant = app.tenants["a"];
