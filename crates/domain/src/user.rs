@@ -28,6 +28,32 @@ pub fn username(input: &str) -> Result<String, FieldError> {
     Ok(u.to_lowercase())
 }
 
+/// The usernames a note mentions as `@name`, lower-cased, each once, in
+/// order; a full stop or dash ending a sentence is not part of the name.
+pub fn mentions(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        // An address (wang@example.cn) is not a mention.
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+            .unwrap_or(after.len());
+        let name = after[..len]
+            .trim_end_matches(['.', '-', '_'])
+            .to_lowercase();
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !name.is_empty()
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+        rest = &after[len..];
+    }
+    out
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 pub fn password(input: &str) -> Result<String, FieldError> {
@@ -43,6 +69,23 @@ pub fn password(input: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_read_from_a_note() {
+        let cases = [
+            ("@li.na 请回电客户", vec!["li.na"]),
+            (
+                "转 @Zhang.Wei 和 @li.na。谢谢 @li.na.",
+                vec!["zhang.wei", "li.na"],
+            ),
+            ("客户邮箱 wang@example.cn", vec![]),
+            ("@ 无名", vec![]),
+            ("(@auto.agent2)", vec!["auto.agent2"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(mentions(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn usernames_and_passwords() {

@@ -691,6 +691,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let status = case_status(&mut tx, actor.tenant_id, case_id).await?;
         let id = insert_interaction(&mut tx, actor, case_id, i, at).await?;
+        if i.kind == InteractionKind::Note {
+            crate::history::notify_mentions(&mut *tx, actor, case_id, &i.body, at).await?;
+        }
         touch(&mut tx, actor.tenant_id, case_id, at).await?;
         if status == CaseStatus::PendingCustomer && i.direction == Direction::Inbound {
             set_status(&mut tx, actor, case_id, status, CaseStatus::Open, at).await?;

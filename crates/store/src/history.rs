@@ -1,12 +1,14 @@
-//! A customer's history across channels, for the case view's customer 360:
-//! contacts on their other cases, newest first, and department tasks still
-//! open on any of their cases.
+//! What an agent is shown beside the work: a customer's history across
+//! channels for the case view's customer 360 (contacts on their other
+//! cases, department tasks still open) and the notices in the user's
+//! notification area (mentions, departments' answers).
 
 use crate::Result;
-use crate::db::{RowExt, Store, vocab};
+use crate::db::{RowExt, Store, ms, vocab};
+use crate::exec::{Exec, query};
 use domain::case::{CaseNumber, Direction, InteractionKind};
 use domain::ids::*;
-use domain::model::DepartmentTask;
+use domain::model::{Actor, DepartmentTask};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -86,5 +88,89 @@ impl Store {
             customer.0,
         )
         .await
+    }
+}
+
+/// Puts a notice in a user's notification area.
+pub(crate) async fn notify<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    user: UserId,
+    case: Option<CaseId>,
+    kind: &str,
+    body: &str,
+    at: Timestamp,
+) -> Result<()> {
+    query(
+        "INSERT INTO notifications (tenant_id, user_id, case_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.0)
+    .bind(user.0)
+    .bind(case.map(|c| c.0))
+    .bind(kind)
+    .bind(body)
+    .bind(ms(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells everyone a note mentions (`@username`, active, in the tenant, not
+/// the writer) that it does.
+pub(crate) async fn notify_mentions<E: Exec>(
+    conn: &mut E,
+    actor: Actor,
+    case: CaseId,
+    body: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let Some(writer) = actor.user_id else {
+        return Ok(());
+    };
+    let excerpt: String = body.chars().take(EXCERPT_CHARS).collect();
+    for name in domain::user::mentions(body) {
+        let row =
+            query("SELECT id FROM users WHERE tenant_id = $1 AND username = $2 AND active = 1")
+                .bind(actor.tenant_id.0)
+                .bind(&name)
+                .fetch_optional(conn)
+                .await?;
+        if let Some(r) = row {
+            let user = UserId(r.int("id")?);
+            if user != writer {
+                notify(
+                    conn,
+                    actor.tenant_id,
+                    user,
+                    Some(case),
+                    "mention",
+                    &excerpt,
+                    at,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// How many notices wait unread for the user at `now`.
+    pub async fn unread_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM notifications WHERE tenant_id = $1 AND user_id = $2 \
+             AND read_at IS NULL AND (deliver_at IS NULL OR deliver_at <= $3)",
+        )
+        .bind(tenant.0)
+        .bind(user.0)
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        r.int("n")
     }
 }

@@ -237,6 +237,19 @@ impl Store {
                 at,
             )
             .await?;
+            // The case's agent hears the department's answer or return.
+            let assignee =
+                sqlx::query("SELECT assignee_id FROM cases WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(case_id.0)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .opt_int("assignee_id")?;
+            if let Some(a) = assignee.map(UserId).filter(|a| Some(*a) != actor.user_id) {
+                let excerpt: String = text.chars().take(160).collect();
+                crate::history::notify(&mut *tx, tenant, a, Some(case_id), kind, &excerpt, at)
+                    .await?;
+            }
             let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM department_tasks WHERE tenant_id = $1 AND case_id = $2 AND status = 'open'")
                 .bind(tenant.0)
                 .bind(case_id.0)

@@ -152,8 +152,9 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
     }
 }
 
-/// A signed-in browser user; anyone else is sent to the login page.
-pub struct UiAuth(pub Auth, pub Lang, pub String);
+/// A signed-in browser user (with the language, the path asked for, and
+/// the notices waiting unread); anyone else is sent to the login page.
+pub struct UiAuth(pub Auth, pub Lang, pub String, pub i64);
 
 impl FromRequestParts<AppState> for UiAuth {
     type Rejection = Response;
@@ -171,7 +172,15 @@ impl FromRequestParts<AppState> for UiAuth {
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
         match Auth::from_request_parts(parts, state).await {
-            Ok(a) if a.csrf.is_some() => Ok(UiAuth(a, lang, path)),
+            Ok(a) if a.csrf.is_some() => {
+                // The count in the navigation is a nicety: a failure shows none.
+                let unread = state
+                    .store
+                    .unread_notifications(a.tenant.id, a.user.id, Timestamp::now())
+                    .await
+                    .unwrap_or(0);
+                Ok(UiAuth(a, lang, path, unread))
+            }
             Ok(_) | Err(ApiError::Unauthorized) => Err(Redirect::to("/login").into_response()),
             Err(e) => Err(error_page(&Chrome::anonymous(lang, "/"), e)),
         }
@@ -201,6 +210,8 @@ pub struct Chrome {
     pub can_supervise: bool,
     /// The wallboard on a wall TV: no navigation.
     pub tv: bool,
+    /// Notices waiting unread.
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -226,11 +237,12 @@ impl Chrome {
             can_mail_log: false,
             can_supervise: false,
             tv: false,
+            unread: 0,
         }
     }
 
     pub fn new(ui: &UiAuth, section: &'static str) -> Chrome {
-        let UiAuth(auth, lang, path) = ui;
+        let UiAuth(auth, lang, path, unread) = ui;
         let role = auth.user.role;
         Chrome {
             user: Some(auth.user.clone()),
@@ -247,6 +259,7 @@ impl Chrome {
             can_mail_admin: role.allows(Permission::Administer),
             can_mail_log: role.allows(Permission::ViewMailLog),
             can_supervise: role.allows(Permission::Supervise),
+            unread: *unread,
             ..Chrome::anonymous(*lang, path)
         }
     }

@@ -57,6 +57,28 @@ async fn a_task_goes_to_the_department_and_the_case_comes_back() {
         assert_eq!(status, StatusCode::OK, "{body}");
         let detail = agent.ok(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(detail["status"], "open");
+        // The case's agent heard both, in the notification area.
+        let notes = agent.ok("/api/v1/notifications").await;
+        let kinds: Vec<(&str, &str)> = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["kind"].as_str().unwrap(), n["body"].as_str().unwrap()))
+            .collect();
+        assert_eq!(kinds, [("task_returned", "不属于质量部职责"), ("task_answered", "已核实，服务站将免费返修")]);
+        // A note mentioning colleagues (an e-mail address is no mention) tells them.
+        let (status, _) = agent
+            .post(&format!("/api/v1/cases/{id}/interactions"), json!({"kind": "note", "body": "@a.supervisor 请看 @A.Agent 客户 wang@a.team_leader.cn"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let sup_notes = sup.ok("/api/v1/notifications").await;
+        assert_eq!(sup_notes["items"][0]["kind"], "mention", "{sup_notes}");
+        assert_eq!(sup_notes["items"][0]["case_id"], id);
+        assert_eq!(agent.ok("/api/v1/notifications").await["items"].as_array().unwrap().len(), 2, "no notice of one's own mention");
+        let lead = app.login("a", Role::TeamLeader).await;
+        assert_eq!(lead.ok("/api/v1/notifications").await["items"], json!([]));
+        let sup_b = app.login("b", Role::Supervisor).await;
+        assert_eq!(sup_b.ok("/api/v1/notifications").await["items"], json!([]));
         let kinds: Vec<&str> = detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert!(kinds.contains(&"task_answered") && kinds.contains(&"task_returned"), "{kinds:?}");
         let returned = detail["events"].as_array().unwrap().iter().find(|e| e["kind"] == "task_returned").unwrap();
