@@ -12,6 +12,7 @@ mod cases;
 mod catalog;
 mod customers;
 mod db;
+mod desk;
 mod error;
 mod events;
 mod exec;
@@ -35,6 +36,7 @@ pub use calls::{AgentRef, Call, CallOutcome, CallReport, WrapUp};
 pub use cases::CaseDetail;
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};
+pub use desk::SavedFilter;
 pub use error::StoreError;
 pub use history::Contact;
 pub use mail::{

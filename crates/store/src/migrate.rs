@@ -35,6 +35,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_routing"),
     migration!(10, "0010_dedicated_agents"),
     migration!(11, "0011_calls"),
+    migration!(12, "0012_board"),
+    migration!(13, "0013_desk"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock
@@ -92,4 +94,30 @@ async fn apply_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Resu
         tracing::info!(version = m.version, name = m.name, "applied migration");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// A file in the folder that is not listed here would never run.
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        for backend in ["sqlite", "postgres"] {
+            let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+                .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let listed: Vec<String> = MIGRATIONS.iter().map(|m| m.name.to_string()).collect();
+            assert_eq!(files, listed, "{backend}");
+            for (i, m) in MIGRATIONS.iter().enumerate() {
+                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+                assert!(m.name.starts_with(&format!("{:04}_", m.version)), "{}", m.name);
+            }
+        }
+    }
 }

@@ -1,8 +1,27 @@
-// Keyboard: "/" focuses the page's search or filter field.
+// Keyboard shortcuts (listed under "?"): "/" the page's search or filter,
+// "n" a note, "r" the reply, "a" accept the offer, "t" take the case,
+// "g" then d/c/u/w/m to go to the desk, cases, customers, wallboard, notices.
+let pendingG = false;
 document.addEventListener("keydown", (e) => {
-  if (e.key !== "/" || ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
-  const field = document.querySelector("#customer-q, .filters input, .filters select");
-  if (field) { e.preventDefault(); field.focus(); }
+  if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) return;
+  const keys = document.getElementById("keys");
+  if (pendingG) {
+    pendingG = false;
+    const to = { d: "/desk", c: "/cases", u: "/customers", w: "/wallboard", m: "/notifications" }[e.key];
+    if (to) { e.preventDefault(); location.assign(to); }
+    return;
+  }
+  const focus = (css) => { const el = document.querySelector(css); if (el) { e.preventDefault(); el.scrollIntoView({ block: "center" }); el.focus(); } };
+  const click = (css) => { const el = document.querySelector(css); if (el) { e.preventDefault(); el.click(); } };
+  switch (e.key) {
+    case "/": focus("#customer-q, .filters input, .filters select"); break;
+    case "n": focus("#note-body"); break;
+    case "r": focus("#reply-body"); break;
+    case "a": click(".offer button.accept"); break;
+    case "t": click("form[action$='/take'] button"); break;
+    case "g": pendingG = true; break;
+    case "?": if (keys) { e.preventDefault(); keys.open ? keys.close() : keys.showModal(); } break;
+  }
 });
 // Closing a case asks first: it ends the customer's loop.
 document.addEventListener("submit", (e) => {

@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
             get(pages::new_case_form).post(pages::new_case),
         )
         .route("/cases/{id}", get(pages::case))
+        .route("/cases/filters", post(pages::save_filter))
+        .route("/cases/filters/{id}/delete", post(pages::delete_filter))
         .route("/cases/{id}/interactions", post(pages::add_interaction))
         .route("/cases/{id}/transition", post(pages::transition))
         .route("/cases/{id}/take", post(pages::take))

@@ -150,6 +150,8 @@ pub struct CaseRow {
     /// `ok`, `warning`, … or empty when no SLA applies.
     pub sla: String,
     pub sla_due: String,
+    /// Changed since this user last opened it (or theirs and never opened).
+    pub new: bool,
 }
 
 /// Categories for a pick list, each under its parent's name.
@@ -186,6 +188,7 @@ pub(super) fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
                 .unwrap_or_default()
                 .to_string(),
             sla_due: s.sla_due_at.map(|t| c.time(t)).unwrap_or_default(),
+            new: false,
         })
         .collect()
 }
@@ -216,6 +219,8 @@ struct CasesPage {
     c: Chrome,
     f: CaseListForm,
     rows: Vec<CaseRow>,
+    saved: Vec<store::SavedFilter>,
+    query: String,
     statuses: &'static [CaseStatus],
     types: &'static [CaseType],
     channels: &'static [Channel],
@@ -266,11 +271,25 @@ pub async fn cases(
     let next_url = (items.len() as u32 >= filter.limit)
         .then(|| next.map(|n| format!("{base}&cursor={n}")))
         .flatten();
-    let rows = case_rows(&c, &items);
+    let me = ui.0.user.id;
+    let ids: Vec<CaseId> = items.iter().map(|s| s.id).collect();
+    let reads = or_page(&c, state.store.case_reads(ui.0.tenant.id, me, &ids).await)?;
+    let mut rows = case_rows(&c, &items);
+    for (row, s) in rows.iter_mut().zip(&items) {
+        row.new = match reads.get(&s.id) {
+            Some(read) => s.updated_at > *read,
+            None => s.assignee_id == Some(me),
+        };
+    }
+    let saved = or_page(&c, state.store.saved_filters(ui.0.tenant.id, me).await)?;
+    // What the save form keeps: the filter, not the page.
+    let query = base.trim_start_matches("/cases?").to_string();
     Ok(render(&CasesPage {
         c,
         f,
         rows,
+        saved,
+        query,
         statuses: CaseStatus::ALL,
         types: CaseType::ALL,
         channels: Channel::ALL,
@@ -405,6 +424,13 @@ pub async fn case(
     or_page(&c, ui.0.need(Permission::ReadCases))?;
     let tenant = ui.0.tenant.id;
     let d = or_page(&c, state.store.case_detail(tenant, CaseId(id)).await)?;
+    or_page(
+        &c,
+        state
+            .store
+            .mark_read(tenant, ui.0.user.id, CaseId(id), Timestamp::now())
+            .await,
+    )?;
     // The customer 360: who they are, what they own and bought, every
     // earlier case and contact across channels, department tasks open.
     let (view, earlier, contacts, open_tasks) = match d.case.summary.customer_id {
@@ -714,6 +740,55 @@ pub async fn take(
     }
     .await;
     Ok(back_to_case(id, r))
+}
+
+#[derive(Deserialize)]
+pub struct SaveFilterForm {
+    csrf: Option<String>,
+    name: String,
+    query: String,
+}
+
+/// Saves the case list's filter under a name of the user's.
+pub async fn save_filter(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Form(f): Form<SaveFilterForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::ReadCases)?;
+        let name = domain::contact::text("name", &f.name, 60)?;
+        // Only a list query of this page: it is put back into a link.
+        let query = f.query.trim();
+        if query.len() > 1000 || query.contains(['/', '\\', '"', '<', '>']) {
+            return Err(ApiError::field("query", "is not a case list filter"));
+        }
+        state
+            .store
+            .save_filter(ui.0.tenant.id, ui.0.user.id, &name, query, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(super::sla::back("/cases", r))
+}
+
+pub async fn delete_filter(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = state
+        .store
+        .delete_filter(ui.0.tenant.id, ui.0.user.id, id)
+        .await
+        .map_err(ApiError::from);
+    Ok(super::sla::back("/cases", r))
 }
 
 #[derive(Deserialize)]

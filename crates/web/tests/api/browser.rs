@@ -1304,3 +1304,106 @@ async fn an_administrator_sets_up_teams_departments_and_users() {
     }
     b.screenshot("admin-users").await;
 }
+
+/// An agent saves a list filter and comes back to it; a case assigned to
+/// them shows as new until they open it, and again when someone adds to
+/// it; the keyboard reaches the note, the shortcut list and the desk.
+#[tokio::test]
+async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("desk-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let mine = sup
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "phone", "subject": "Mine to do", "assignee_id": agent.user_id}),
+        )
+        .await;
+    sup.create(
+        "/api/v1/cases",
+        json!({"type": "inquiry", "channel": "phone", "subject": "Someone else's"}),
+    )
+    .await;
+    let id = mine["id"].as_i64().unwrap();
+    let b = Browser::start("en-US").await;
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/cases", app.base)).await;
+    b.click(".filters select[name=assignee] option[value=me]").await;
+    b.click_nav(".filters button").await;
+    b.type_into("#save-filter input[name=name]", "My open work")
+        .await;
+    b.click_nav("#save-filter button").await;
+    b.goto(&format!("{}/cases", app.base)).await;
+    b.click_nav("#saved-filters a").await;
+    assert!(b.url().await.contains("assignee=me"));
+    let list = b.text("table.list").await;
+    assert!(
+        list.contains("Mine to do") && !list.contains("Someone else's"),
+        "{list}"
+    );
+    let row = format!("table.list tr:has(a[href='/cases/{id}'])");
+    assert_eq!(
+        b.eval(&format!("return document.querySelector(\"{row}\").className"))
+            .await,
+        "new"
+    );
+    b.click_nav(&format!("a[href='/cases/{id}']")).await;
+    // "n" writes a note; "?" lists the shortcuts.
+    let body = b.find("body").await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{body}/value"),
+        Some(json!({"text": "n"})),
+    )
+    .await;
+    assert_eq!(
+        b.eval("return document.activeElement.id").await,
+        "note-body"
+    );
+    b.eval("document.activeElement.blur(); return true").await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{body}/value"),
+        Some(json!({"text": "?"})),
+    )
+    .await;
+    assert!(b.text("#keys").await.contains("Write a note on the case"));
+    b.click("#keys button").await;
+    b.goto(&format!("{}/cases?assignee=me", app.base)).await;
+    assert_eq!(
+        b.eval(&format!("return document.querySelector(\"{row}\").className"))
+            .await,
+        "",
+        "opened: no longer new"
+    );
+    sup.post(
+        &format!("/api/v1/cases/{id}/interactions"),
+        json!({"kind": "note", "body": "客户又来电了 @a.agent"}),
+    )
+    .await;
+    b.goto(&format!("{}/cases?assignee=me", app.base)).await;
+    assert_eq!(
+        b.eval(&format!("return document.querySelector(\"{row}\").className"))
+            .await,
+        "new",
+        "a colleague's note makes it new again"
+    );
+    assert_eq!(b.text("#nav-notifications .count").await, "1");
+    // "g" then "d": the desk.
+    let body = b.find("body").await;
+    let old = b.find("html").await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{body}/value"),
+        Some(json!({"text": "gd"})),
+    )
+    .await;
+    b.until(
+        "the desk after g d",
+        "return location.pathname === '/desk'",
+    )
+    .await;
+    let _ = old;
+}
