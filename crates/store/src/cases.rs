@@ -828,6 +828,140 @@ impl Store {
 }
 
 impl Store {
+    /// Merges a duplicate into the case kept: the duplicate's contacts,
+    /// calls and department tasks move over, the two are linked, and the
+    /// duplicate is closed (its clocks stop, its routed work ends), all in
+    /// one transaction.
+    pub async fn merge_cases(
+        &self,
+        actor: Actor,
+        keep: CaseId,
+        duplicate: CaseId,
+        at: Timestamp,
+    ) -> Result<()> {
+        let t = actor.tenant_id;
+        if keep == duplicate {
+            return Err(StoreError::invalid(
+                "duplicate_id",
+                "a case cannot be merged into itself",
+            ));
+        }
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let read = |r: &sqlx::any::AnyRow| -> Result<(CaseStatus, Option<i64>, CaseNumber)> {
+            Ok((
+                vocab(CaseStatus::parse(&r.text("status")?))?,
+                r.opt_int("customer_id")?,
+                CaseNumber {
+                    year: r.int("year")? as i16,
+                    seq: r.int("seq")?,
+                },
+            ))
+        };
+        let sql =
+            "SELECT status, customer_id, year, seq FROM cases WHERE tenant_id = $1 AND id = $2";
+        let kept = sqlx::query(sql)
+            .bind(t.0)
+            .bind(keep.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (kept_status, kept_customer, kept_number) = read(&kept)?;
+        let dup = sqlx::query(sql)
+            .bind(t.0)
+            .bind(duplicate.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::invalid("duplicate_id", "does not exist"))?;
+        let (dup_status, dup_customer, dup_number) = read(&dup)?;
+        if !kept_status.is_active() {
+            return Err(StoreError::Workflow(
+                "the case kept is no longer open".into(),
+            ));
+        }
+        if dup_status == CaseStatus::Closed {
+            return Err(StoreError::Workflow(
+                "the duplicate is already closed".into(),
+            ));
+        }
+        match (kept_customer, dup_customer) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(StoreError::invalid(
+                    "duplicate_id",
+                    "belongs to another customer",
+                ));
+            }
+            (None, Some(b)) => {
+                query("UPDATE cases SET customer_id = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(b)
+                    .bind(t.0)
+                    .bind(keep.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            _ => {}
+        }
+        for table in ["interactions", "calls", "department_tasks"] {
+            query(&format!(
+                "UPDATE {table} SET case_id = $1 WHERE tenant_id = $2 AND case_id = $3"
+            ))
+            .bind(keep.0)
+            .bind(t.0)
+            .bind(duplicate.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM department_tasks WHERE tenant_id = $1 AND case_id = $2 AND status = 'open'")
+            .bind(t.0)
+            .bind(keep.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if open > 0 {
+            set_status(
+                &mut *tx,
+                actor,
+                keep,
+                kept_status,
+                kept_status.after_task_opened(),
+                at,
+            )
+            .await?;
+        }
+        insert_link(&mut *tx, actor, keep, duplicate, at).await?;
+        case_event(
+            &mut *tx,
+            actor,
+            keep,
+            "merged",
+            &data([("case", dup_number.to_string())]),
+            at,
+        )
+        .await?;
+        case_event(
+            &mut *tx,
+            actor,
+            duplicate,
+            "merged_into",
+            &data([("case", kept_number.to_string())]),
+            at,
+        )
+        .await?;
+        set_status(
+            &mut *tx,
+            actor,
+            duplicate,
+            dup_status,
+            CaseStatus::Closed,
+            at,
+        )
+        .await?;
+        touch(&mut *tx, t, keep, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
     /// Writes historical cases (e.g. from the system a center replaces) in one
     /// transaction, numbering them in order and recording an `imported` event
     /// for each. Returns how many were written.

@@ -116,7 +116,11 @@ mod tests {
             assert_eq!(files, listed, "{backend}");
             for (i, m) in MIGRATIONS.iter().enumerate() {
                 assert_eq!(m.version, i as i64 + 1, "{}", m.name);
-                assert!(m.name.starts_with(&format!("{:04}_", m.version)), "{}", m.name);
+                assert!(
+                    m.name.starts_with(&format!("{:04}_", m.version)),
+                    "{}",
+                    m.name
+                );
             }
         }
     }

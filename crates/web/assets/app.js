@@ -23,10 +23,12 @@ document.addEventListener("keydown", (e) => {
     case "?": if (keys) { e.preventDefault(); keys.open ? keys.close() : keys.showModal(); } break;
   }
 });
-// Closing a case asks first: it ends the customer's loop.
+// Closing a case, or merging another into it, asks first: neither is undone.
 document.addEventListener("submit", (e) => {
   const b = e.submitter;
-  if (b && b.dataset.action === "close" && !confirm(document.documentElement.lang === "zh-CN" ? "确认关闭工单？" : "Close this case?")) e.preventDefault();
+  const zh = document.documentElement.lang === "zh-CN";
+  if (b && b.dataset.action === "close" && !confirm(zh ? "确认关闭工单？" : "Close this case?")) e.preventDefault();
+  if (b && b.dataset.merge !== undefined && !confirm(zh ? "确认合并？重复工单将被关闭。" : "Merge? The duplicate will be closed.")) e.preventDefault();
 });
 // Choosing a reply template fills the form with it, filled in for this case.
 document.addEventListener("change", async (e) => {

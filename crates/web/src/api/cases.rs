@@ -269,6 +269,34 @@ pub async fn link(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    pub duplicate_id: i64,
+}
+
+/// Merges a duplicate into this case; answers with this case as it is now.
+pub async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(body): Json<MergeBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::WorkCases)?;
+    state
+        .store
+        .merge_cases(
+            auth.actor(),
+            CaseId(id),
+            CaseId(body.duplicate_id),
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(axum::Json(
+        state.store.case_detail(auth.tenant.id, CaseId(id)).await?,
+    ))
+}
+
 pub async fn attachment(
     State(state): State<AppState>,
     auth: Auth,

@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             post(cases::add_interaction),
         )
         .route("/api/v1/cases/{id}/links", post(cases::link))
+        .route("/api/v1/cases/{id}/merge", post(cases::merge))
         .route("/api/v1/cases/{id}/replies", post(mail::reply))
         .route("/api/v1/cases/{id}/mail", get(mail::case_mail))
         .route(

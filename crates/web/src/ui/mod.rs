@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/transition", post(pages::transition))
         .route("/cases/{id}/take", post(pages::take))
         .route("/cases/{id}/edit", post(pages::edit_case))
+        .route("/cases/{id}/merge", post(pages::merge))
         .route("/cases/{id}/tasks", post(pages::pass_to_department))
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer))

@@ -519,6 +519,7 @@ pub async fn case(
             "task_answered" | "task_returned" => e.data.get("text").cloned().unwrap_or_default(),
             "task_created" => e.data.get("instructions").cloned().unwrap_or_default(),
             "sla_policy" => e.data.get("policy").cloned().unwrap_or_default(),
+            "merged" | "merged_into" => e.data.get("case").cloned().unwrap_or_default(),
             "sla_warning" | "sla_breached" => {
                 c.t.of("clock", e.data.get("clock").map_or("", |s| s.as_str()))
                     .into_owned()
@@ -735,6 +736,51 @@ pub async fn take(
         state
             .store
             .update_case(ui.0.actor(), CaseId(id), &patch, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    csrf: Option<String>,
+    /// The duplicate by id (a button beside it) or by number (typed).
+    #[serde(default)]
+    duplicate_id: String,
+    #[serde(default)]
+    number: String,
+}
+
+/// Merges a duplicate into the case shown.
+pub async fn merge(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let tenant = ui.0.tenant.id;
+        let dup = match (f.duplicate_id.trim(), f.number.trim()) {
+            ("", "") => return Err(ApiError::field("number", "is required")),
+            ("", n) => {
+                state
+                    .store
+                    .case_by_number(tenant, CaseNumber::parse(n)?)
+                    .await?
+            }
+            (d, _) => CaseId(
+                d.parse()
+                    .map_err(|_| ApiError::field("duplicate_id", "must be a number"))?,
+            ),
+        };
+        state
+            .store
+            .merge_cases(ui.0.actor(), CaseId(id), dup, Timestamp::now())
             .await?;
         Ok(())
     }

@@ -101,6 +101,13 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         r#"{"related_id":{case2}}"#,
         Some(P::WorkCases),
     ),
+    // Into itself: refused after the permission check, so no case closes.
+    (
+        "POST",
+        "/api/v1/cases/{case}/merge",
+        r#"{"duplicate_id":{case}}"#,
+        Some(P::WorkCases),
+    ),
     (
         "POST",
         "/api/v1/cases/{case}/tasks",

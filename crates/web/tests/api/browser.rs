@@ -1330,7 +1330,8 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     let b = Browser::start("en-US").await;
     b.login(&app.base, "a.agent").await;
     b.goto(&format!("{}/cases", app.base)).await;
-    b.click(".filters select[name=assignee] option[value=me]").await;
+    b.click(".filters select[name=assignee] option[value=me]")
+        .await;
     b.click_nav(".filters button").await;
     b.type_into("#save-filter input[name=name]", "My open work")
         .await;
@@ -1345,8 +1346,10 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     );
     let row = format!("table.list tr:has(a[href='/cases/{id}'])");
     assert_eq!(
-        b.eval(&format!("return document.querySelector(\"{row}\").className"))
-            .await,
+        b.eval(&format!(
+            "return document.querySelector(\"{row}\").className"
+        ))
+        .await,
         "new"
     );
     b.click_nav(&format!("a[href='/cases/{id}']")).await;
@@ -1373,8 +1376,10 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     b.click("#keys button").await;
     b.goto(&format!("{}/cases?assignee=me", app.base)).await;
     assert_eq!(
-        b.eval(&format!("return document.querySelector(\"{row}\").className"))
-            .await,
+        b.eval(&format!(
+            "return document.querySelector(\"{row}\").className"
+        ))
+        .await,
         "",
         "opened: no longer new"
     );
@@ -1385,12 +1390,46 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     .await;
     b.goto(&format!("{}/cases?assignee=me", app.base)).await;
     assert_eq!(
-        b.eval(&format!("return document.querySelector(\"{row}\").className"))
-            .await,
+        b.eval(&format!(
+            "return document.querySelector(\"{row}\").className"
+        ))
+        .await,
         "new",
         "a colleague's note makes it new again"
     );
     assert_eq!(b.text("#nav-notifications .count").await, "1");
+    // The customer wrote and then phoned about the same thing: the agent
+    // merges the call's case into the mail's from the customer's history.
+    let wang = sup
+        .create("/api/v1/customers", json!({"name": "王伟"}))
+        .await;
+    let mail = sup
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "email", "subject": "发票抬头", "customer_id": wang["id"]}),
+        )
+        .await;
+    let call = sup
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "phone", "subject": "来电：发票抬头", "customer_id": wang["id"]}),
+        )
+        .await;
+    b.goto(&format!("{}/cases/{}", app.base, mail["id"])).await;
+    b.click(&format!(
+        "#c360-cases form.merge input[value='{}'] ~ button",
+        call["id"]
+    ))
+    .await;
+    b.cmd(reqwest::Method::POST, "/alert/accept", Some(json!({})))
+        .await;
+    b.until(
+        "the merge in the timeline",
+        "const t = document.querySelector('#timeline'); return !!t && t.textContent.includes('Duplicate merged in')",
+    )
+    .await;
+    let gone = sup.ok(&format!("/api/v1/cases/{}", call["id"])).await;
+    assert_eq!(gone["status"], "closed");
     // "g" then "d": the desk.
     let body = b.find("body").await;
     let old = b.find("html").await;
@@ -1400,10 +1439,7 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
         Some(json!({"text": "gd"})),
     )
     .await;
-    b.until(
-        "the desk after g d",
-        "return location.pathname === '/desk'",
-    )
-    .await;
+    b.until("the desk after g d", "return location.pathname === '/desk'")
+        .await;
     let _ = old;
 }

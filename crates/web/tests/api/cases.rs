@@ -330,3 +330,59 @@ async fn attachments_are_stored_once_and_related_cases_link_both_ways() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_duplicate_is_merged_into_the_case_kept() {
+    each_backend(|app| async move {
+        let agent = app.login("a", Role::Agent).await;
+        let wang = agent.create("/api/v1/customers", json!({"name": "王伟", "phones": ["13800138000"]})).await;
+        let li = agent.create("/api/v1/customers", json!({"name": "李娜"})).await;
+        let case = |subject: &str, channel: &str, customer: &Value| {
+            json!({"type": "inquiry", "channel": channel, "subject": subject, "customer_id": customer["id"]})
+        };
+        let keep = agent.create("/api/v1/cases", case("发票开错了", "email", &wang)).await;
+        let dup = agent.create("/api/v1/cases", case("来电：发票问题", "phone", &wang)).await;
+        let (kid, did) = (keep["id"].as_i64().unwrap(), dup["id"].as_i64().unwrap());
+        agent
+            .create(&format!("/api/v1/cases/{did}/interactions"), json!({"kind": "call", "direction": "inbound", "body": "客户来电说发票抬头错了"}))
+            .await;
+        let dept = app.departments["a.aftersales"].0;
+        agent
+            .create(&format!("/api/v1/cases/{did}/tasks"), json!({"department_id": dept, "instructions": "重开发票"}))
+            .await;
+        let other = agent.create("/api/v1/cases", case("别人的事", "phone", &li)).await;
+        let b_case = app.login("b", Role::Agent).await.create("/api/v1/cases", json!({"type": "inquiry", "channel": "phone", "subject": "b"})).await;
+
+        let path = format!("/api/v1/cases/{kid}/merge");
+        let refused = [
+            (json!({"duplicate_id": kid}), "duplicate_id"),
+            (json!({"duplicate_id": other["id"]}), "duplicate_id"),
+            (json!({"duplicate_id": b_case["id"]}), "duplicate_id"),
+        ];
+        for (body, field) in refused {
+            let (status, resp) = agent.post(&path, body.clone()).await;
+            assert_field_error(status, &resp, field, &body.to_string());
+        }
+        let (status, merged) = agent.post(&path, json!({"duplicate_id": did})).await;
+        assert_eq!(status, StatusCode::OK, "{merged}");
+        let bodies: Vec<&str> = merged["interactions"].as_array().unwrap().iter().map(|i| i["body"].as_str().unwrap()).collect();
+        assert!(bodies.contains(&"客户来电说发票抬头错了"), "{bodies:?}");
+        assert_eq!(merged["tasks"][0]["instructions"], "重开发票");
+        assert_eq!(merged["status"], "pending_department", "the open task came along");
+        assert!(merged["related"].as_array().unwrap().iter().any(|r| r["id"] == did));
+        let kinds: Vec<&str> = merged["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"merged"), "{kinds:?}");
+        let gone = agent.ok(&format!("/api/v1/cases/{did}")).await;
+        assert_eq!(gone["status"], "closed");
+        assert_eq!(gone["interactions"], json!([]));
+        let (status, _) = agent.post(&path, json!({"duplicate_id": did})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "a closed duplicate merges once");
+        let (status, _) = agent
+            .post(&format!("/api/v1/cases/{did}/merge"), json!({"duplicate_id": kid}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "nothing merges into a closed case");
+        let (status, _) = app.login("a", Role::ClientViewer).await.post(&path, json!({"duplicate_id": other["id"]})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
