@@ -902,7 +902,7 @@ impl Store {
             _ => {}
         }
         for table in ["interactions", "calls", "department_tasks"] {
-            query(&format!(
+            query(format!(
                 "UPDATE {table} SET case_id = $1 WHERE tenant_id = $2 AND case_id = $3"
             ))
             .bind(keep.0)
