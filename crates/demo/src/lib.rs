@@ -828,7 +828,94 @@ async fn seed_auto(
     )
     .await?;
     routing_setup(store, actor, &s, &people.valued, true, now).await?;
+    this_morning(store, &tenant, &s, now, rng).await?;
     Ok(s.logins)
+}
+
+/// The center is at work when the demo opens: a few agents logged in (one
+/// at lunch), and the hotline's calls of the last two hours reported by
+/// the PBX, so the wallboard and team view have something to show.
+async fn this_morning(
+    store: &Store,
+    tenant: &Tenant,
+    s: &Staff,
+    now: Timestamp,
+    rng: &mut Rng,
+) -> Result<(), StoreError> {
+    use domain::call::{CallDirection, CallEvent};
+    use domain::routing::{AgentState, AgentStatus, BreakReason, Event};
+    use store::{AgentRef, CallReport};
+    let ago = |mins: i64| now - SignedDuration::from_mins(mins);
+    for (i, mins) in [(0, 190), (1, 180), (2, 175)] {
+        let Some(agent) = s.agents.get(i).copied() else {
+            continue;
+        };
+        let state = AgentState {
+            status: AgentStatus::Available,
+            reason: None,
+        };
+        let at = ago(mins);
+        let e = Event::State {
+            agent,
+            state,
+            at: at.as_millisecond(),
+        };
+        store.record_routing(tenant.id, &[e], None, at).await?;
+    }
+    if let Some(agent) = s.agents.get(1).copied() {
+        let state = AgentState {
+            status: AgentStatus::Break,
+            reason: Some(BreakReason::Lunch),
+        };
+        let at = ago(12);
+        let e = Event::State {
+            agent,
+            state,
+            at: at.as_millisecond(),
+        };
+        store.record_routing(tenant.id, &[e], None, at).await?;
+    }
+    for i in 0..14_i64 {
+        let start = ago(125 - i * 8);
+        let call_ref = format!("demo-{i}");
+        let report = |event, at| CallReport {
+            event,
+            call_ref: call_ref.clone(),
+            direction: Some(CallDirection::Inbound),
+            caller: Some(format!("139{:08}", 10_000_000 + i * 7_919)),
+            callee: Some("400-800-1234".into()),
+            number: PhoneNumber::parse(&format!("139{:08}", 10_000_000 + i * 7_919), Region::CN)
+                .ok(),
+            queue: Some("热线 Hotline".into()),
+            agent: None,
+            cause: None,
+            recording: None,
+            case_number: None,
+            at,
+        };
+        store
+            .call_event(tenant, &report(CallEvent::New, start))
+            .await?;
+        let wait = SignedDuration::from_secs(2 + rng.below(28) as i64);
+        if i % 6 == 3 {
+            // The caller gave up.
+            store
+                .call_event(tenant, &report(CallEvent::Hangup, start + wait + wait))
+                .await?;
+            continue;
+        }
+        let ext = format!("8{:03}", 1 + (i % 3) * 2 % 3);
+        let answered = CallReport {
+            agent: Some(AgentRef::Extension(ext)),
+            ..report(CallEvent::Answered, start + wait)
+        };
+        store.call_event(tenant, &answered).await?;
+        let talk = SignedDuration::from_secs(120 + rng.below(300) as i64);
+        store
+            .call_event(tenant, &report(CallEvent::Hangup, start + wait + talk))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn seed_fund(

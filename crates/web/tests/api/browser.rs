@@ -1140,6 +1140,34 @@ async fn the_wallboard_follows_the_agents_and_the_team_view_moves_their_work() {
     assert_eq!(me["state"], "break:lunch");
     b.screenshot("team").await;
 
+    // On a tablet (820 px, portrait) nothing runs off the side.
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 820, "height": 1180})),
+    )
+    .await;
+    for page in ["/wallboard", "/team", "/desk", &format!("/cases/{case}")] {
+        b.goto(&format!("{}{page}", app.base)).await;
+        b.find("main").await;
+        let (scroll, width) = (
+            b.eval("return document.documentElement.scrollWidth").await,
+            b.eval("return document.documentElement.clientWidth").await,
+        );
+        let wide = b
+            .eval("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')")
+            .await;
+        assert!(
+            scroll.as_i64() <= width.as_i64(),
+            "{page} is {scroll} px wide in a {width} px window: {wide}"
+        );
+    }
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 1280, "height": 900})),
+    )
+    .await;
     // The wall TV: no navigation, the board only.
     b.goto(&format!("{}/wallboard?tv=1", app.base)).await;
     b.find("#board").await;
