@@ -103,12 +103,18 @@ async fn main() {
         .list_cases(
             tenant.id,
             &domain::model::CaseFilter {
-                limit: 5,
+                limit: 60,
                 ..Default::default()
             },
         )
         .await
         .expect("cases");
+    // Cases with a customer show the whole customer 360.
+    let cases: Vec<_> = cases
+        .into_iter()
+        .filter(|c| c.customer_id.is_some())
+        .take(5)
+        .collect();
     let customer = cases
         .iter()
         .find_map(|c| c.customer_id)

@@ -37,7 +37,7 @@ fn sqlite_file(url: &str) -> Option<&str> {
 /// Copies SQLite's write-ahead log into the database from a connection of
 /// its own. Left to the writer (the default), every few megabytes a commit
 /// would also copy and flush the log, with the write lock held.
-async fn checkpoints(pool: sqlx::AnyPool) {
+async fn checkpoints(pool: sqlx::AnyPool, write_lock: Option<Arc<Mutex<()>>>) {
     /// Past this many pages in the log, wait for readers rather than let it grow.
     const RESTART_PAGES: i64 = 64 * 1024;
     while !pool.is_closed() {
@@ -52,12 +52,20 @@ async fn checkpoints(pool: sqlx::AnyPool) {
                 continue;
             }
         };
-        if log_pages > RESTART_PAGES
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        if log_pages > RESTART_PAGES {
+            // A restart keeps SQLite's write lock while it copies a long log
+            // (seconds on a slow disk): writers wait for it here, in turn,
+            // rather than run out their busy timeout ("database is locked").
+            let _w = match &write_lock {
+                Some(l) => Some(l.lock().await),
+                None => None,
+            };
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
                 .execute(&pool)
                 .await
-        {
-            tracing::warn!(error = %e, "wal checkpoint (restart)");
+            {
+                tracing::warn!(error = %e, "wal checkpoint (restart)");
+            }
         }
     }
 }
@@ -137,7 +145,7 @@ impl Store {
         if backend == Backend::Sqlite {
             // Cheap when nothing changed; keeps statistics fresh across restarts.
             sqlx::query("PRAGMA optimize").execute(&store.pool).await?;
-            tokio::spawn(checkpoints(store.pool.clone()));
+            tokio::spawn(checkpoints(store.pool.clone(), store.write_lock.clone()));
         }
         Ok(store)
     }

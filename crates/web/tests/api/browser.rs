@@ -629,7 +629,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
             .starts_with(&(now + jiff::SignedDuration::from_hours(26)).to_string()[..13]),
         "{task}"
     );
-    b.screenshot("case").await;
+    b.screenshot("case-360").await;
 
     // What the customer will receive: threaded subject, the copy, the file.
     let admin = app.login("a", domain::role::Role::Admin).await;
