@@ -424,13 +424,16 @@ pub async fn case(
     or_page(&c, ui.0.need(Permission::ReadCases))?;
     let tenant = ui.0.tenant.id;
     let d = or_page(&c, state.store.case_detail(tenant, CaseId(id)).await)?;
-    or_page(
-        &c,
-        state
-            .store
-            .mark_read(tenant, ui.0.user.id, CaseId(id), Timestamp::now())
-            .await,
-    )?;
+    // The new-marker is no reason to make the page wait for a write.
+    let (store, me) = (state.store.clone(), ui.0.user.id);
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .mark_read(tenant, me, CaseId(id), Timestamp::now())
+            .await
+        {
+            tracing::warn!(error = %e, "case not marked read");
+        }
+    });
     // The customer 360: who they are, what they own and bought, every
     // earlier case and contact across channels, department tasks open.
     let (view, earlier, contacts, open_tasks) = match d.case.summary.customer_id {
