@@ -43,7 +43,9 @@ document.addEventListener("change", async (e) => {
 // One event stream a page: the router's decisions refresh the parts marked
 // data-live (the page fetches itself again), and a call the PBX gives this
 // agent pops its screen on every working page.
-const live = document.querySelector("[data-live]");
+// The header's state badge follows the agent's own routing news.
+const live = document.querySelector("main [data-live]");
+const badge = document.getElementById("my-state");
 if (live || document.body.hasAttribute("data-pop")) {
   let pending = null;
   const refresh = async () => {
@@ -69,8 +71,12 @@ if (live || document.body.hasAttribute("data-pop")) {
   addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
   // A stream that broke and came back may have missed news: look again.
   let opened = false;
-  events.addEventListener("open", () => { if (opened && live) later(); opened = true; });
-  events.addEventListener("routing", () => { if (live) later(); });
+  events.addEventListener("open", () => { if (opened && (live || badge)) later(); opened = true; });
+  events.addEventListener("routing", (e) => {
+    if (live) { later(); return; }
+    const who = JSON.parse(e.data).agents || [];
+    if (badge && (who.length === 0 || who.includes(Number(badge.dataset.me)))) later();
+  });
   events.addEventListener("call", (e) => {
     if (live) later();
     const n = JSON.parse(e.data);

@@ -489,6 +489,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "手上没有分配的工作。",
     ),
     ("desk.finish", "Done", "完成"),
+    (
+        "case.link_number",
+        "Related case (number)",
+        "相关工单（工单号）",
+    ),
+    ("case.link", "Relate", "关联"),
     ("case.merge_here", "merge into this case", "合并到本工单"),
     (
         "case.merge_number",

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/take", post(pages::take))
         .route("/cases/{id}/edit", post(pages::edit_case))
         .route("/cases/{id}/merge", post(pages::merge))
+        .route("/cases/{id}/links", post(pages::link_case))
         .route("/cases/{id}/tasks", post(pages::pass_to_department))
         .route("/customers", get(pages::customers))
         .route("/customers/{id}", get(pages::customer))
@@ -157,7 +158,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
 
 /// A signed-in browser user (with the language, the path asked for, and
 /// the notices waiting unread); anyone else is sent to the login page.
-pub struct UiAuth(pub Auth, pub Lang, pub String, pub i64);
+pub struct UiAuth(pub Auth, pub Lang, pub String, pub i64, pub Option<String>);
 
 impl FromRequestParts<AppState> for UiAuth {
     type Rejection = Response;
@@ -182,7 +183,18 @@ impl FromRequestParts<AppState> for UiAuth {
                     .unread_notifications(a.tenant.id, a.user.id, Timestamp::now())
                     .await
                     .unwrap_or(0);
-                Ok(UiAuth(a, lang, path, unread))
+                // The agent's routing state, shown on every page.
+                let routed = if a.user.role.allows(Permission::WorkCases) {
+                    state
+                        .acd
+                        .agent_view(a.tenant.id, a.user.id)
+                        .await
+                        .ok()
+                        .map(|v| v.state.to_string())
+                } else {
+                    None
+                };
+                Ok(UiAuth(a, lang, path, unread, routed))
             }
             Ok(_) | Err(ApiError::Unauthorized) => Err(Redirect::to("/login").into_response()),
             Err(e) => Err(error_page(&Chrome::anonymous(lang, "/"), e)),
@@ -215,6 +227,8 @@ pub struct Chrome {
     pub tv: bool,
     /// Notices waiting unread.
     pub unread: i64,
+    /// The user's routing state as recorded ("break:lunch"), when they take routed work.
+    pub routed: Option<String>,
 }
 
 impl Chrome {
@@ -241,11 +255,12 @@ impl Chrome {
             can_supervise: false,
             tv: false,
             unread: 0,
+            routed: None,
         }
     }
 
     pub fn new(ui: &UiAuth, section: &'static str) -> Chrome {
-        let UiAuth(auth, lang, path, unread) = ui;
+        let UiAuth(auth, lang, path, unread, routed) = ui;
         let role = auth.user.role;
         Chrome {
             user: Some(auth.user.clone()),
@@ -263,6 +278,7 @@ impl Chrome {
             can_mail_log: role.allows(Permission::ViewMailLog),
             can_supervise: role.allows(Permission::Supervise),
             unread: *unread,
+            routed: routed.clone(),
             ..Chrome::anonymous(*lang, path)
         }
     }
@@ -270,6 +286,19 @@ impl Chrome {
     pub fn with_error(mut self, e: Option<String>) -> Chrome {
         self.error = e.filter(|e| !e.is_empty()).map(|e| self.t.error_text(&e));
         self
+    }
+
+    /// A routing state as recorded ("break:lunch") in the user's words.
+    pub fn state_text(&self, state: &str) -> String {
+        match state.split_once(':') {
+            Some((_, r)) => format!("{} · {}", self.t.get("agent.break"), self.t.of("reason", r)),
+            None => self.t.of("agent", state).into_owned(),
+        }
+    }
+
+    /// The status part of a recorded state, for styling.
+    pub fn status_of<'a>(&self, state: &'a str) -> &'a str {
+        state.split(':').next().unwrap_or(state)
     }
 
     /// A time as the tenant's clock shows it.

@@ -767,15 +767,9 @@ pub async fn merge(
     or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
     let r = async {
         ui.0.need(Permission::WorkCases)?;
-        let tenant = ui.0.tenant.id;
         let dup = match (f.duplicate_id.trim(), f.number.trim()) {
             ("", "") => return Err(ApiError::field("number", "is required")),
-            ("", n) => {
-                state
-                    .store
-                    .case_by_number(tenant, CaseNumber::parse(n)?)
-                    .await?
-            }
+            ("", n) => by_number(&state, &ui, CaseNumber::parse(n)?).await?,
             (d, _) => CaseId(
                 d.parse()
                     .map_err(|_| ApiError::field("duplicate_id", "must be a number"))?,
@@ -784,6 +778,37 @@ pub async fn merge(
         state
             .store
             .merge_cases(ui.0.actor(), CaseId(id), dup, Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back_to_case(id, r))
+}
+
+/// A case typed by number into a form; none is the field's error.
+async fn by_number(state: &AppState, ui: &UiAuth, n: CaseNumber) -> Result<CaseId, ApiError> {
+    match state.store.case_by_number(ui.0.tenant.id, n).await {
+        Err(store::StoreError::NotFound) => Err(ApiError::field("number", "does not exist")),
+        r => Ok(r?),
+    }
+}
+
+/// Relates another case (by number) to the case shown.
+pub async fn link_case(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Page {
+    let c = Chrome::new(&ui, "cases");
+    or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
+    let r = async {
+        ui.0.need(Permission::WorkCases)?;
+        let n = CaseNumber::parse(f.number.trim())?;
+        let other = by_number(&state, &ui, n).await?;
+        state
+            .store
+            .link_cases(ui.0.actor(), CaseId(id), other, Timestamp::now())
             .await?;
         Ok(())
     }

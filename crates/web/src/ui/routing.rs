@@ -78,10 +78,7 @@ struct DeskPage {
 
 /// A state as recorded ("break:lunch") in the user's words.
 pub(super) fn state_label(c: &Chrome, state: &str) -> String {
-    match state.split_once(':') {
-        Some((_, r)) => format!("{} · {}", c.t.get("agent.break"), c.t.of("reason", r)),
-        None => c.t.of("agent", state).into_owned(),
-    }
+    c.state_text(state)
 }
 
 impl DeskPage {

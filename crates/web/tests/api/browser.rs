@@ -1358,6 +1358,19 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     let b = Browser::start("en-US").await;
     b.login(&app.base, "a.agent").await;
     b.goto(&format!("{}/cases", app.base)).await;
+    // The state in the header follows the router, on any page.
+    assert_eq!(b.text("#my-state").await, "Offline");
+    agent
+        .post(
+            "/api/v1/routing/me/state",
+            json!({"state": "break", "reason": "training"}),
+        )
+        .await;
+    b.until(
+        "the header showing the break",
+        "const s = document.querySelector('#my-state'); return !!s && s.textContent === 'Break · Training'",
+    )
+    .await;
     b.click(".filters select[name=assignee] option[value=me]")
         .await;
     b.click_nav(".filters button").await;
@@ -1458,6 +1471,15 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
     .await;
     let gone = sup.ok(&format!("/api/v1/cases/{}", call["id"])).await;
     assert_eq!(gone["status"], "closed");
+    // Relating another case by its number; an unknown number is explained.
+    b.type_into("#link-form input[name=number]", "2026-999999")
+        .await;
+    b.click_nav("#link-form button").await;
+    assert_eq!(b.text(".error").await, "number: does not exist");
+    let number = mine["number"].as_str().unwrap();
+    b.type_into("#link-form input[name=number]", number).await;
+    b.click_nav("#link-form button").await;
+    assert!(b.text("#related").await.contains("Mine to do"));
     // "g" then "d": the desk.
     let body = b.find("body").await;
     let old = b.find("html").await;
