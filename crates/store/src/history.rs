@@ -28,6 +28,11 @@ pub struct Contact {
 
 const EXCERPT_CHARS: usize = 160;
 
+/// The start of a text as a notice or a list shows it.
+pub(crate) fn first_chars(text: &str) -> String {
+    text.chars().take(EXCERPT_CHARS).collect()
+}
+
 impl Store {
     /// Contacts on the customer's cases other than `except`, newest first.
     pub async fn customer_contacts(
@@ -58,7 +63,7 @@ impl Store {
                     seq: r.int("seq")?,
                 };
                 let body = r.text("body")?;
-                let mut excerpt: String = body.chars().take(EXCERPT_CHARS).collect();
+                let mut excerpt = first_chars(&body);
                 if body.chars().count() > EXCERPT_CHARS {
                     excerpt.push('…');
                 }
@@ -127,7 +132,7 @@ pub(crate) async fn notify_mentions<E: Exec>(
     let Some(writer) = actor.user_id else {
         return Ok(());
     };
-    let excerpt: String = body.chars().take(EXCERPT_CHARS).collect();
+    let excerpt = first_chars(body);
     for name in domain::user::mentions(body) {
         let row =
             query("SELECT id FROM users WHERE tenant_id = $1 AND username = $2 AND active = 1")

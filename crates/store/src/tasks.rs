@@ -246,7 +246,7 @@ impl Store {
                     .await?
                     .opt_int("assignee_id")?;
             if let Some(a) = assignee.map(UserId).filter(|a| Some(*a) != actor.user_id) {
-                let excerpt: String = text.chars().take(160).collect();
+                let excerpt = crate::history::first_chars(text);
                 crate::history::notify(&mut *tx, tenant, a, Some(case_id), kind, &excerpt, at)
                     .await?;
             }

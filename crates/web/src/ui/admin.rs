@@ -6,7 +6,7 @@
 
 use super::pages::{Page, or_page};
 use super::sla::{FormPairs, back};
-use super::{Chrome, UiAuth, render};
+use super::{Chrome, UiAuth, name_by, render};
 use crate::AppState;
 use crate::api::admin::{
     CategoryBody, CustomFieldBody, DepartmentBody, TeamBody, UserBody, UserPatch, add_category,
@@ -55,14 +55,10 @@ struct UsersPage {
 
 impl UsersPage {
     fn team_name(&self, id: &Option<TeamId>) -> String {
-        id.and_then(|t| self.teams.iter().find(|x| x.id == t))
-            .map(|x| x.name.clone())
-            .unwrap_or_default()
+        name_by(&self.teams, |x| Some(x.id) == *id, |x| &x.name)
     }
     fn department_name(&self, id: &Option<DepartmentId>) -> String {
-        id.and_then(|t| self.departments.iter().find(|x| x.id == t))
-            .map(|x| x.name.clone())
-            .unwrap_or_default()
+        name_by(&self.departments, |x| Some(x.id) == *id, |x| &x.name)
     }
 }
 
@@ -84,10 +80,6 @@ pub async fn users(
     }))
 }
 
-fn opt_id(f: &FormPairs, key: &str) -> Result<Option<i64>, ApiError> {
-    f.id(key)
-}
-
 pub async fn add_user_form(
     State(state): State<AppState>,
     ui: UiAuth,
@@ -102,8 +94,8 @@ pub async fn add_user_form(
             display_name: f.one("display_name"),
             role: f.one("role"),
             password,
-            team_id: opt_id(&f, "team_id")?,
-            department_id: opt_id(&f, "department_id")?,
+            team_id: f.id("team_id")?,
+            department_id: f.id("department_id")?,
         };
         add_user(&state, &ui.0, b).await
     }
@@ -161,8 +153,8 @@ pub async fn save_user(
         let p = UserPatch {
             display_name: Some(f.one("display_name")),
             role: Some(f.one("role")),
-            team_id: Some(opt_id(&f, "team_id")?),
-            department_id: Some(opt_id(&f, "department_id")?),
+            team_id: Some(f.id("team_id")?),
+            department_id: Some(f.id("department_id")?),
             extension: Some(f.one("extension")),
             active: Some(!f.one("active").is_empty()),
             password: Some(f.one("password")).filter(|p| !p.is_empty()),
@@ -196,9 +188,7 @@ impl CatalogPage {
             .unwrap_or_default()
     }
     fn user_name(&self, id: &Option<UserId>) -> String {
-        id.and_then(|u| self.users.iter().find(|x| x.id == u))
-            .map(|x| x.display_name.clone())
-            .unwrap_or_default()
+        name_by(&self.users, |x| Some(x.id) == *id, |x| &x.display_name)
     }
 }
 
@@ -236,7 +226,7 @@ pub async fn add_to_catalog(
             "teams" => {
                 let b = TeamBody {
                     name: f.one("name"),
-                    leader_id: opt_id(&f, "leader_id")?,
+                    leader_id: f.id("leader_id")?,
                 };
                 add_team(&state, a, b).await.map(drop)
             }
@@ -249,7 +239,7 @@ pub async fn add_to_catalog(
                 };
                 let b = DepartmentBody {
                     name: f.one("name"),
-                    interface_user_id: opt_id(&f, "interface_user_id")?,
+                    interface_user_id: f.id("interface_user_id")?,
                     default_deadline_hours: hours,
                 };
                 add_department(&state, a, b).await.map(drop)
@@ -257,7 +247,7 @@ pub async fn add_to_catalog(
             "categories" => {
                 let b = CategoryBody {
                     name: f.one("name"),
-                    parent_id: opt_id(&f, "parent_id")?,
+                    parent_id: f.id("parent_id")?,
                 };
                 add_category(&state, a, b).await.map(drop)
             }

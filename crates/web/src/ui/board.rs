@@ -7,7 +7,7 @@ use super::pages::{Page, or_page};
 use super::sla::{FormPairs, back};
 use super::{Chrome, UiAuth, render};
 use crate::AppState;
-use crate::api::board::{BoardAgent, BoardQuery, Wallboard, wallboard};
+use crate::api::board::{BoardQuery, Wallboard, wallboard};
 use crate::api::routing::StateBody;
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -103,13 +103,8 @@ impl WallboardPage {
     fn chosen(&self, t: &Team) -> bool {
         chosen(&self.team, t)
     }
-    fn state_text(&self, a: &BoardAgent) -> String {
-        super::routing::state_label(&self.c, &a.state)
-    }
     fn team_name(&self, t: &Option<TeamId>) -> String {
-        t.and_then(|t| self.teams.iter().find(|x| x.id == t))
-            .map(|x| x.name.clone())
-            .unwrap_or_default()
+        super::name_by(&self.teams, |x| Some(x.id) == *t, |x| &x.name)
     }
 }
 
@@ -162,9 +157,6 @@ struct TeamPage {
 impl TeamPage {
     fn chosen(&self, t: &Team) -> bool {
         chosen(&self.team, t)
-    }
-    fn state_text(&self, a: &BoardAgent) -> String {
-        super::routing::state_label(&self.c, &a.state)
     }
 }
 

@@ -348,6 +348,16 @@ pub async fn not_found() -> Response {
     error_page(&Chrome::anonymous(Lang::En, "/"), ApiError::NotFound)
 }
 
+/// The name of the first item `hit` picks, for a page showing ids by name;
+/// empty when none does.
+pub fn name_by<T>(items: &[T], hit: impl Fn(&T) -> bool, name: impl Fn(&T) -> &str) -> String {
+    items
+        .iter()
+        .find(|x| hit(x))
+        .map(|x| name(x).to_string())
+        .unwrap_or_default()
+}
+
 /// Percent-encoding for a value placed in a URL.
 pub fn encode(s: &str) -> String {
     s.bytes()

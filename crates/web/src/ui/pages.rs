@@ -747,9 +747,9 @@ pub async fn take(
 }
 
 #[derive(Deserialize)]
-pub struct MergeForm {
+pub struct OtherCaseForm {
     csrf: Option<String>,
-    /// The duplicate by id (a button beside it) or by number (typed).
+    /// The other case by id (a button beside it) or by number (typed).
     #[serde(default)]
     duplicate_id: String,
     #[serde(default)]
@@ -761,7 +761,7 @@ pub async fn merge(
     State(state): State<AppState>,
     ui: UiAuth,
     Path(id): Path<i64>,
-    Form(f): Form<MergeForm>,
+    Form(f): Form<OtherCaseForm>,
 ) -> Page {
     let c = Chrome::new(&ui, "cases");
     or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;
@@ -798,7 +798,7 @@ pub async fn link_case(
     State(state): State<AppState>,
     ui: UiAuth,
     Path(id): Path<i64>,
-    Form(f): Form<MergeForm>,
+    Form(f): Form<OtherCaseForm>,
 ) -> Page {
     let c = Chrome::new(&ui, "cases");
     or_page(&c, csrf_ok(&ui.0, f.csrf.as_deref()))?;

@@ -76,14 +76,9 @@ struct DeskPage {
     reasons: [BreakReason; 5],
 }
 
-/// A state as recorded ("break:lunch") in the user's words.
-pub(super) fn state_label(c: &Chrome, state: &str) -> String {
-    c.state_text(state)
-}
-
 impl DeskPage {
     fn state_text(&self) -> String {
-        state_label(&self.c, &self.state)
+        self.c.state_text(&self.state)
     }
 }
 
@@ -274,7 +269,7 @@ impl RoutingPage {
     }
 
     fn state_text(&self, state: &Option<String>) -> String {
-        state_label(&self.c, state.as_deref().unwrap_or("offline"))
+        self.c.state_text(state.as_deref().unwrap_or("offline"))
     }
 }
 

@@ -1439,6 +1439,9 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
         "a colleague's note makes it new again"
     );
     assert_eq!(b.text("#nav-notifications .count").await, "1");
+    // A saved filter no longer wanted goes with its ×.
+    b.click_nav("#saved-filters .chip button").await;
+    assert!(!b.text("#saved-filters").await.contains("My open work"));
     // The customer wrote and then phoned about the same thing: the agent
     // merges the call's case into the mail's from the customer's history.
     let wang = sup
