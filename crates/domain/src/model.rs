@@ -25,6 +25,8 @@ pub struct Tenant {
     pub timezone: String,
     /// ISO country code used to read phone numbers written without `+`.
     pub region: String,
+    /// The tenant's accent colour (`#rrggbb`) in its pages; none: the house colour.
+    pub brand_color: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +48,8 @@ pub struct Team {
     pub id: TeamId,
     pub name: String,
     pub leader_id: Option<UserId>,
+    /// False once retired: kept for what used it, no longer offered.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +61,8 @@ pub struct Department {
     pub default_deadline_hours: i64,
     /// The calendar its handling deadlines count (none: the wall clock).
     pub calendar_id: Option<CalendarId>,
+    /// False once retired: kept for what used it, no longer offered.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +70,8 @@ pub struct Category {
     pub id: CategoryId,
     pub parent_id: Option<CategoryId>,
     pub name: String,
+    /// False once retired: kept for what used it, no longer offered.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +91,8 @@ pub struct CustomFieldDef {
     pub kind: FieldKind,
     pub options: Vec<String>,
     pub required: bool,
+    /// False once retired: kept for what used it, no longer offered.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,6 +13,7 @@ vocabulary!(
         Agent = "agent",
         DepartmentStaff = "department_staff",
         ClientViewer = "client_viewer",
+        Operator = "operator",
     }
 );
 
@@ -40,6 +41,10 @@ pub enum Permission {
     ViewAudit,
     /// Watch queues and agents live, change an agent's state, assign and move routed work.
     Supervise,
+    /// The outsourcer's own staff: create client tenants with their first
+    /// administrator, and change a tenant's name, time zone and look. It
+    /// reaches the tenants' settings, never their cases.
+    ManageTenants,
 }
 
 impl Role {
@@ -47,7 +52,8 @@ impl Role {
         use Permission as P;
         use Role as R;
         match self {
-            R::Admin => true,
+            R::Operator => true,
+            R::Admin => p != P::ManageTenants,
             R::Supervisor => !matches!(p, P::Administer | P::ViewAudit),
             R::TeamLeader => !matches!(p, P::Administer | P::ViewAudit | P::Import),
             R::Agent => matches!(
@@ -93,9 +99,11 @@ mod tests {
             P::Administer,
             P::ViewAudit,
             P::Supervise,
+            P::ManageTenants,
         ];
         let expect: &[(Role, &[P])] = &[
-            (Role::Admin, &all),
+            (Role::Operator, &all),
+            (Role::Admin, &all[..11]),
             (Role::Supervisor, &[&all[..8], &[P::Supervise]].concat()),
             (
                 Role::TeamLeader,

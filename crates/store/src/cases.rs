@@ -8,7 +8,7 @@ use crate::exec::{Exec, query};
 use crate::routing;
 use crate::sla;
 use crate::sql::Sql;
-use crate::users::exists;
+use crate::users::{exists, in_use};
 use crate::{Result, StoreError};
 use domain::case::*;
 use domain::ids::*;
@@ -89,6 +89,24 @@ pub(crate) async fn check_refs<E: Exec>(
     }
     if let Some(t) = team {
         exists(conn, "teams", tenant, t.0, "team_id").await?;
+    }
+    Ok(())
+}
+
+/// A category or team a person chooses must still be offered; work that
+/// arrives on its own (mail, calls) is filed under a retired one rather than
+/// refused, so nothing is lost.
+pub(crate) async fn check_offered<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    category: Option<CategoryId>,
+    team: Option<TeamId>,
+) -> Result<()> {
+    if let Some(c) = category {
+        in_use(conn, "categories", tenant, c.0, "category_id").await?;
+    }
+    if let Some(t) = team {
+        in_use(conn, "teams", tenant, t.0, "team_id").await?;
     }
     Ok(())
 }
@@ -398,6 +416,13 @@ pub(crate) async fn patch_case(
         p.team_id.flatten(),
     )
     .await?;
+    check_offered(
+        &mut *tx,
+        tenant,
+        p.category_id.flatten().filter(|c| Some(*c) != old.category_id),
+        p.team_id.flatten().filter(|t| Some(*t) != old.team_id),
+    )
+    .await?;
     let mut changes: Data = BTreeMap::new();
     let mut q = Sql::new("UPDATE cases SET updated_at = ");
     q.int(ms(at));
@@ -526,6 +551,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let first = first.map(|i| (i, i.attachments.as_slice()));
+        check_offered(&mut tx, actor.tenant_id, input.category_id, input.team_id).await?;
         let (id, _) = insert_case(&mut tx, actor, timezone, input, first, None, at).await?;
         tx.commit().await?;
         Ok(id)

@@ -2,7 +2,9 @@
 
 use crate::db::{RowExt, Store};
 use crate::events::{audit, data};
-use crate::users::exists;
+use crate::db::ms;
+use crate::sql::Sql;
+use crate::users::{exists, in_use};
 use crate::{Result, StoreError};
 use domain::ids::*;
 use domain::model::{Actor, Category, CustomFieldDef, Department, FieldKind, Team};
@@ -44,12 +46,13 @@ impl Store {
             id: TeamId(id),
             name: name.into(),
             leader_id: leader,
+            active: true,
         })
     }
 
     pub async fn teams(&self, tenant: TenantId) -> Result<Vec<Team>> {
         let rows =
-            sqlx::query("SELECT id, name, leader_id FROM teams WHERE tenant_id = $1 ORDER BY name")
+            sqlx::query("SELECT id, name, leader_id, retired_at FROM teams WHERE tenant_id = $1 ORDER BY name")
                 .bind(tenant.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -59,6 +62,7 @@ impl Store {
                     id: TeamId(r.int("id")?),
                     name: r.text("name")?,
                     leader_id: r.opt_int("leader_id")?.map(UserId),
+                    active: r.opt_int("retired_at")?.is_none(),
                 })
             })
             .collect()
@@ -103,6 +107,7 @@ impl Store {
             interface_user_id: interface_user,
             default_deadline_hours,
             calendar_id: None,
+            active: true,
         })
     }
 
@@ -151,7 +156,7 @@ impl Store {
 
     pub async fn departments(&self, tenant: TenantId) -> Result<Vec<Department>> {
         let rows = sqlx::query(
-            "SELECT id, name, interface_user_id, default_deadline_hours, calendar_id FROM departments WHERE tenant_id = $1 ORDER BY name",
+            "SELECT id, name, interface_user_id, default_deadline_hours, calendar_id, retired_at FROM departments WHERE tenant_id = $1 ORDER BY name",
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
@@ -164,6 +169,7 @@ impl Store {
                     interface_user_id: r.opt_int("interface_user_id")?.map(UserId),
                     default_deadline_hours: r.int("default_deadline_hours")?,
                     calendar_id: r.opt_int("calendar_id")?.map(CalendarId),
+                    active: r.opt_int("retired_at")?.is_none(),
                 })
             })
             .collect()
@@ -187,7 +193,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         if let Some(p) = parent {
-            exists(&mut tx, "categories", actor.tenant_id, p.0, "parent_id").await?;
+            in_use(&mut tx, "categories", actor.tenant_id, p.0, "parent_id").await?;
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO categories (tenant_id, parent_id, name) VALUES ($1, $2, $3) RETURNING id",
@@ -211,13 +217,14 @@ impl Store {
             id: CategoryId(id),
             parent_id: parent,
             name: name.into(),
+            active: true,
         })
     }
 
     /// The category tree, parents before children.
     pub async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
         let rows = sqlx::query(
-            "SELECT id, parent_id, name FROM categories WHERE tenant_id = $1 ORDER BY id",
+            "SELECT id, parent_id, name, retired_at FROM categories WHERE tenant_id = $1 ORDER BY id",
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
@@ -228,6 +235,7 @@ impl Store {
                     id: CategoryId(r.int("id")?),
                     parent_id: r.opt_int("parent_id")?.map(CategoryId),
                     name: r.text("name")?,
+                    active: r.opt_int("retired_at")?.is_none(),
                 })
             })
             .collect()
@@ -267,11 +275,15 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(CustomFieldDef { id, ..def.clone() })
+        Ok(CustomFieldDef {
+            id,
+            active: true,
+            ..def.clone()
+        })
     }
 
     pub async fn custom_fields(&self, tenant: TenantId) -> Result<Vec<CustomFieldDef>> {
-        let rows = sqlx::query("SELECT id, key, label, kind, options, required FROM custom_fields WHERE tenant_id = $1 ORDER BY id")
+        let rows = sqlx::query("SELECT id, key, label, kind, options, required, retired_at FROM custom_fields WHERE tenant_id = $1 ORDER BY id")
             .bind(tenant.0)
             .fetch_all(&self.pool)
             .await?;
@@ -287,8 +299,192 @@ impl Store {
                     kind,
                     options: serde_json::from_str(&r.text("options")?).unwrap_or_default(),
                     required: r.int("required")? != 0,
+                    active: r.opt_int("retired_at")?.is_none(),
                 })
             })
             .collect()
     }
+
+    /// Renames, retires or brings back a catalogue entry, and changes the
+    /// settings of its kind. Retiring refuses what would leave work stranded:
+    /// a team with active members, a category with live categories under it.
+    pub async fn change_catalog(
+        &self,
+        actor: Actor,
+        entry: CatalogEntry,
+        ch: &CatalogChange,
+        at: Timestamp,
+    ) -> Result<()> {
+        let tenant = actor.tenant_id;
+        let (table, noun, name_col) = entry.table();
+        let id = entry.id();
+        let not_for = |field: &str, yes: bool| match yes {
+            true => Ok(()),
+            false => Err(StoreError::invalid(field, &format!("does not apply to a {noun}"))),
+        };
+        let is_team = matches!(entry, CatalogEntry::Team(_));
+        let is_dept = matches!(entry, CatalogEntry::Department(_));
+        let is_field = matches!(entry, CatalogEntry::CustomField(_));
+        if ch.leader_id.is_some() {
+            not_for("leader_id", is_team)?;
+        }
+        if ch.default_deadline_hours.is_some() {
+            not_for("default_deadline_hours", is_dept)?;
+        }
+        if ch.interface_user_id.is_some() {
+            not_for("interface_user_id", is_dept)?;
+        }
+        if ch.required.is_some() {
+            not_for("required", is_field)?;
+        }
+        if ch.options.is_some() {
+            not_for("options", is_field)?;
+        }
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let row = crate::exec::query(format!(
+            "SELECT {name_col} AS name, retired_at FROM {table} WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let old_name = row.text("name")?;
+        let was_active = row.opt_int("retired_at")?.is_none();
+        let mut changed: Vec<(&str, String)> = Vec::new();
+        let mut q = Sql::new(&format!("UPDATE {table} SET id = id"));
+        if let Some(name) = ch.name.as_deref().filter(|n| *n != old_name) {
+            q.push(&format!(", {name_col} = ")).str(name);
+            changed.push((name_col, format!("{old_name} → {name}")));
+        }
+        for (field, user) in [("leader_id", ch.leader_id), ("interface_user_id", ch.interface_user_id)] {
+            if let Some(user) = user {
+                if let Some(u) = user {
+                    exists(&mut tx, "users", tenant, u.0, field).await?;
+                }
+                q.push(&format!(", {field} = "));
+                match user {
+                    Some(u) => q.int(u.0),
+                    None => q.push("NULL"),
+                };
+                changed.push((field, user.map_or("-".into(), |u| u.to_string())));
+            }
+        }
+        if let Some(h) = ch.default_deadline_hours {
+            q.push(", default_deadline_hours = ").int(h);
+            changed.push(("default_deadline_hours", h.to_string()));
+        }
+        if let Some(r) = ch.required {
+            q.push(", required = ").int(i64::from(r));
+            changed.push(("required", r.to_string()));
+        }
+        if let Some(o) = &ch.options {
+            let text = serde_json::to_string(o).unwrap_or_default();
+            q.push(", options = ").str(&text);
+            changed.push(("options", o.join(", ")));
+        }
+        match ch.active {
+            Some(false) if was_active => {
+                self.check_retire(&mut tx, tenant, entry).await?;
+                q.push(", retired_at = ").int(ms(at));
+                changed.push(("active", "retired".into()));
+            }
+            Some(true) if !was_active => {
+                q.push(", retired_at = NULL");
+                changed.push(("active", "restored".into()));
+            }
+            _ => {}
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        q.push(" WHERE tenant_id = ").int(tenant.0);
+        q.push(" AND id = ").int(id);
+        q.execute(&mut tx).await.map_err(|e| {
+            StoreError::from_unique(e, &format!("a {noun} with this name already exists"))
+        })?;
+        audit(
+            &mut tx,
+            actor,
+            &format!("{noun}.update"),
+            &format!("{noun}:{id}"),
+            &changed.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn check_retire(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        tenant: TenantId,
+        entry: CatalogEntry,
+    ) -> Result<()> {
+        let (sql, what) = match entry {
+            CatalogEntry::Team(_) => (
+                "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND team_id = $2 AND active = 1",
+                "active users are still in this team: move them first",
+            ),
+            CatalogEntry::Category(_) => (
+                "SELECT COUNT(*) FROM categories WHERE tenant_id = $1 AND parent_id = $2 AND retired_at IS NULL",
+                "categories under it are still in use: retire them first",
+            ),
+            _ => return Ok(()),
+        };
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(tenant.0)
+            .bind(entry.id())
+            .fetch_one(&mut *tx)
+            .await?;
+        if n > 0 {
+            return Err(StoreError::Conflict(format!("{n} {what}")));
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a tenant's catalogue.
+#[derive(Debug, Clone, Copy)]
+pub enum CatalogEntry {
+    Team(TeamId),
+    Department(DepartmentId),
+    Category(CategoryId),
+    CustomField(i64),
+}
+
+impl CatalogEntry {
+    /// Its table, its name in the audit log, and the column it is known by.
+    fn table(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            CatalogEntry::Team(_) => ("teams", "team", "name"),
+            CatalogEntry::Department(_) => ("departments", "department", "name"),
+            CatalogEntry::Category(_) => ("categories", "category", "name"),
+            CatalogEntry::CustomField(_) => ("custom_fields", "custom_field", "label"),
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            CatalogEntry::Team(t) => t.0,
+            CatalogEntry::Department(d) => d.0,
+            CatalogEntry::Category(c) => c.0,
+            CatalogEntry::CustomField(f) => f,
+        }
+    }
+}
+
+/// What an administrator changes about a catalogue entry; `None` leaves it.
+/// The name is a custom field's label; the other settings belong to one kind.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogChange {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub leader_id: Option<Option<UserId>>,
+    pub default_deadline_hours: Option<i64>,
+    pub interface_user_id: Option<Option<UserId>>,
+    pub required: Option<bool>,
+    pub options: Option<Vec<String>>,
 }

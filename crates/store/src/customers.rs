@@ -290,7 +290,7 @@ impl Store {
                 }
             }
             if let Some(t) = team {
-                exists(&mut *tx, "teams", tenant, t.0, "team_id").await?;
+                crate::users::in_use(&mut *tx, "teams", tenant, t.0, "team_id").await?;
             }
             let n = query(
                 "UPDATE customers SET dedicated_agent_id = $1, dedicated_team_id = $2, updated_at = $3 \

@@ -29,11 +29,13 @@ mod segments;
 mod sla;
 mod sql;
 mod tasks;
+mod tenants;
 mod users;
 
 pub use board::{AgentDay, Alarms, Ringing};
 pub use calls::{AgentRef, Call, CallOutcome, CallReport, WrapUp};
 pub use cases::CaseDetail;
+pub use catalog::{CatalogChange, CatalogEntry};
 pub use customers::{CustomerLookup, CustomerView, ImportOutcome};
 pub use db::{Backend, Store};
 pub use desk::SavedFilter;
@@ -53,6 +55,7 @@ pub use routing::{
     EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, StateSpan, WorkFilter, WorkSummary,
 };
 pub use sla::{ClockInfo, TickOutcome};
+pub use tenants::{NewTenant, TenantChange, TenantInfo};
 pub use tasks::TaskFilter;
 pub use users::{AuthUser, NewUser, TokenInfo, UserChange};
 

@@ -177,15 +177,7 @@ impl Store {
     ) -> Result<MailAddress> {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        crate::cases::check_refs(
-            &mut tx,
-            actor.tenant_id,
-            None,
-            m.category_id,
-            None,
-            m.team_id,
-        )
-        .await?;
+        crate::cases::check_offered(&mut tx, actor.tenant_id, m.category_id, m.team_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mail_addresses (tenant_id, address, display_name, case_type, category_id, team_id, region, \
              reply_hours, vip_reply_hours, language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_calls"),
     migration!(12, "0012_board"),
     migration!(13, "0013_desk"),
+    migration!(14, "0014_admin"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -47,7 +47,7 @@ pub struct TokenInfo {
 }
 
 const USER_COLS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.role, u.team_id, u.department_id, u.active, u.extension";
-const TENANT_COLS: &str = "id, slug, name, timezone, region";
+pub(crate) const TENANT_COLS: &str = "id, slug, name, timezone, region, brand_color";
 
 fn user_row(r: &AnyRow) -> Result<User> {
     Ok(User {
@@ -63,7 +63,7 @@ fn user_row(r: &AnyRow) -> Result<User> {
     })
 }
 
-fn tenant_row(r: &AnyRow, prefix: &str) -> Result<Tenant> {
+pub(crate) fn tenant_row(r: &AnyRow, prefix: &str) -> Result<Tenant> {
     let col = |c: &str| format!("{prefix}{c}");
     Ok(Tenant {
         id: TenantId(r.int(&col("id"))?),
@@ -71,6 +71,7 @@ fn tenant_row(r: &AnyRow, prefix: &str) -> Result<Tenant> {
         name: r.text(&col("name"))?,
         timezone: r.text(&col("timezone"))?,
         region: r.text(&col("region"))?,
+        brand_color: r.opt_text(&col("brand_color"))?,
     })
 }
 
@@ -101,6 +102,7 @@ impl Store {
             name: name.into(),
             timezone: timezone.into(),
             region: region.into(),
+            brand_color: None,
         })
     }
 
@@ -138,53 +140,11 @@ impl Store {
     }
 
     pub async fn create_user(&self, actor: Actor, new: &NewUser, at: Timestamp) -> Result<User> {
-        let tenant = actor.tenant_id;
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        if let Some(team) = new.team_id {
-            exists(&mut tx, "teams", tenant, team.0, "team_id").await?;
-        }
-        if let Some(dept) = new.department_id {
-            exists(&mut tx, "departments", tenant, dept.0, "department_id").await?;
-        }
-        if new.role == Role::DepartmentStaff && new.department_id.is_none() {
-            return Err(StoreError::invalid(
-                "department_id",
-                "is required for department staff",
-            ));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (tenant_id, username, display_name, password_hash, role, team_id, department_id, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(&new.username)
-        .bind(&new.display_name)
-        .bind(&new.password_hash)
-        .bind(new.role.as_str())
-        .bind(new.team_id.map(|t| t.0))
-        .bind(new.department_id.map(|d| d.0))
-        .bind(ms(at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::from_unique(e, "username is already taken"))?;
-        let d = data([
-            ("username", new.username.clone()),
-            ("role", new.role.to_string()),
-        ]);
-        audit(&mut tx, actor, "user.create", &format!("user:{id}"), &d, at).await?;
+        let user = insert_user(&mut tx, actor, new, at).await?;
         tx.commit().await?;
-        Ok(User {
-            id: UserId(id),
-            tenant_id: tenant,
-            username: new.username.clone(),
-            display_name: new.display_name.clone(),
-            role: new.role,
-            team_id: new.team_id,
-            department_id: new.department_id,
-            active: true,
-            extension: None,
-        })
+        Ok(user)
     }
 
     pub async fn users(&self, tenant: TenantId) -> Result<Vec<User>> {
@@ -281,11 +241,11 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let old = user_row(&old)?;
-        if let Some(Some(team)) = ch.team_id {
-            exists(&mut tx, "teams", tenant, team.0, "team_id").await?;
+        if let Some(Some(team)) = ch.team_id.filter(|t| *t != old.team_id) {
+            in_use(&mut tx, "teams", tenant, team.0, "team_id").await?;
         }
-        if let Some(Some(dept)) = ch.department_id {
-            exists(&mut tx, "departments", tenant, dept.0, "department_id").await?;
+        if let Some(Some(dept)) = ch.department_id.filter(|d| *d != old.department_id) {
+            in_use(&mut tx, "departments", tenant, dept.0, "department_id").await?;
         }
         let new = User {
             display_name: ch.display_name.clone().unwrap_or(old.display_name.clone()),
@@ -422,7 +382,7 @@ impl Store {
     pub async fn authenticate(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS}, t.id AS token_id, n.id AS tn_id, n.slug AS tn_slug, n.name AS tn_name, \
-             n.timezone AS tn_timezone, n.region AS tn_region \
+             n.timezone AS tn_timezone, n.region AS tn_region, n.brand_color AS tn_brand_color \
              FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN tenants n ON n.id = u.tenant_id \
              WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = 1"
         ))
@@ -482,6 +442,31 @@ impl Store {
 }
 
 /// Checks that a referenced row exists in the tenant; otherwise the field is invalid.
+/// Like [`exists`], for a catalogue entry about to be used anew: a retired
+/// one is refused.
+pub(crate) async fn in_use<E: crate::exec::Exec>(
+    conn: &mut E,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    field: &str,
+) -> Result<()> {
+    let found = crate::exec::query(format!(
+        "SELECT retired_at FROM {table} WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    match found {
+        None => Err(StoreError::invalid(field, "does not exist")),
+        Some(r) if r.opt_int("retired_at")?.is_some() => {
+            Err(StoreError::invalid(field, "is retired"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 pub(crate) async fn exists<E: crate::exec::Exec>(
     conn: &mut E,
     table: &str,
@@ -501,3 +486,56 @@ pub(crate) async fn exists<E: crate::exec::Exec>(
         None => Err(StoreError::invalid(field, "does not exist")),
     }
 }
+
+pub(crate) async fn insert_user(
+    tx: &mut sqlx::AnyConnection,
+    actor: Actor,
+    new: &NewUser,
+    at: Timestamp,
+) -> Result<User> {
+    let tenant = actor.tenant_id;
+    if let Some(team) = new.team_id {
+        in_use(&mut *tx, "teams", tenant, team.0, "team_id").await?;
+    }
+    if let Some(dept) = new.department_id {
+        in_use(&mut *tx, "departments", tenant, dept.0, "department_id").await?;
+    }
+    if new.role == Role::DepartmentStaff && new.department_id.is_none() {
+        return Err(StoreError::invalid(
+            "department_id",
+            "is required for department staff",
+        ));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (tenant_id, username, display_name, password_hash, role, team_id, department_id, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(&new.username)
+    .bind(&new.display_name)
+    .bind(&new.password_hash)
+    .bind(new.role.as_str())
+    .bind(new.team_id.map(|t| t.0))
+    .bind(new.department_id.map(|d| d.0))
+    .bind(ms(at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| StoreError::from_unique(e, "username is already taken"))?;
+    let d = data([
+        ("username", new.username.clone()),
+        ("role", new.role.to_string()),
+    ]);
+    audit(tx, actor, "user.create", &format!("user:{id}"), &d, at).await?;
+    Ok(User {
+        id: UserId(id),
+        tenant_id: tenant,
+        username: new.username.clone(),
+        display_name: new.display_name.clone(),
+        role: new.role,
+        team_id: new.team_id,
+        department_id: new.department_id,
+        active: true,
+        extension: None,
+    })
+}
+

@@ -274,17 +274,27 @@ pub fn check_custom(
                 format!("custom.{k}"),
                 "is not a custom field of this tenant",
             )),
+            // A retired field is not offered for new cases; a change to a
+            // case carries its old value along untouched.
+            Some(d) if !d.active => match creating {
+                true => e.push(FieldError::new(format!("custom.{k}"), "is retired")),
+                false => {
+                    out.insert(k.clone(), v.clone());
+                }
+            },
             Some(d) => {
                 if let Some(v) = e.take(d.check(v).map_err(|x| x.at(format!("custom.{k}")))) {
-                    out.insert(k.clone(), v);
+                    if !v.is_empty() {
+                        out.insert(k.clone(), v);
+                    }
                 }
             }
         }
     }
     if creating {
-        for d in defs
-            .iter()
-            .filter(|d| d.required && !out.contains_key(&d.key) && !values.contains_key(&d.key))
+        for d in defs.iter().filter(|d| {
+            d.active && d.required && !out.contains_key(&d.key) && !values.contains_key(&d.key)
+        })
         {
             e.push(FieldError::new(format!("custom.{}", d.key), "is required"));
         }

@@ -15,7 +15,7 @@ use domain::role::{Permission, Role};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
-use store::NewUser;
+use store::{CatalogEntry, NewUser};
 
 pub async fn users(
     State(state): State<AppState>,
@@ -309,13 +309,7 @@ pub async fn add_department(
     b: DepartmentBody,
 ) -> Result<domain::model::Department, ApiError> {
     let name = text("name", &b.name, 100)?;
-    let hours = b.default_deadline_hours.unwrap_or(48);
-    if !(1..=24 * 90).contains(&hours) {
-        return Err(ApiError::field(
-            "default_deadline_hours",
-            "must be between 1 and 2160",
-        ));
-    }
+    let hours = deadline_hours(b.default_deadline_hours.unwrap_or(48))?;
     Ok(state
         .store
         .create_department(
@@ -420,21 +414,171 @@ pub async fn add_custom_field(
     {
         return Err(ApiError::field("key", "may contain only a-z, 0-9 and _"));
     }
-    if b.kind == FieldKind::Select && b.options.is_empty() {
-        return Err(ApiError::field("options", "a select field needs options"));
-    }
     let def = CustomFieldDef {
+        active: true,
         id: 0,
         key,
         label: text("label", &b.label, 100)?,
         kind: b.kind,
-        options: b.options,
+        options: field_options(b.kind, b.options)?,
         required: b.required,
     };
     Ok(state
         .store
         .create_custom_field(auth.actor(), &def, Timestamp::now())
         .await?)
+}
+
+/// A department's default handling time, in hours: up to 90 days.
+fn deadline_hours(h: i64) -> Result<i64, ApiError> {
+    match (1..=24 * 90).contains(&h) {
+        true => Ok(h),
+        false => Err(ApiError::field(
+            "default_deadline_hours",
+            "must be between 1 and 2160",
+        )),
+    }
+}
+
+/// The choices of a select field: each named once, none empty.
+fn field_options(kind: FieldKind, options: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if kind != FieldKind::Select {
+        return match options.is_empty() {
+            true => Ok(options),
+            false => Err(ApiError::field("options", "only a select field has options")),
+        };
+    }
+    if options.is_empty() {
+        return Err(ApiError::field("options", "a select field needs options"));
+    }
+    if options.len() > 100 {
+        return Err(ApiError::field("options", "at most 100 options"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, o) in options.iter().enumerate() {
+        let o = text(&format!("options[{i}]"), o, 100)?;
+        if out.contains(&o) {
+            return Err(ApiError::field(&format!("options[{i}]"), "named twice"));
+        }
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// A change to a team, department, category or custom field. A custom
+/// field is known by its label, the others by their name.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogPatch {
+    pub name: Option<String>,
+    pub label: Option<String>,
+    pub active: Option<bool>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub leader_id: Option<Option<i64>>,
+    pub default_deadline_hours: Option<i64>,
+    #[serde(default, deserialize_with = "crate::input::double_option")]
+    pub interface_user_id: Option<Option<i64>>,
+    pub required: Option<bool>,
+    pub options: Option<Vec<String>>,
+}
+
+pub async fn update_team(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<CatalogPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    let entry = CatalogEntry::Team(TeamId(id));
+    Ok(axum::Json(change_entry(&state, &auth, entry, b).await?))
+}
+
+pub async fn update_department(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<CatalogPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    let entry = CatalogEntry::Department(DepartmentId(id));
+    Ok(axum::Json(change_entry(&state, &auth, entry, b).await?))
+}
+
+pub async fn update_category(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<CatalogPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    let entry = CatalogEntry::Category(CategoryId(id));
+    Ok(axum::Json(change_entry(&state, &auth, entry, b).await?))
+}
+
+pub async fn update_custom_field(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+    Json(b): Json<CatalogPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    let entry = CatalogEntry::CustomField(id);
+    Ok(axum::Json(change_entry(&state, &auth, entry, b).await?))
+}
+
+/// Checks and applies a catalogue change; answers the entry as it now is.
+pub async fn change_entry(
+    state: &AppState,
+    auth: &Auth,
+    entry: CatalogEntry,
+    b: CatalogPatch,
+) -> Result<serde_json::Value, ApiError> {
+    auth.need(Permission::Administer)?;
+    let tenant = auth.tenant.id;
+    let field = match entry {
+        CatalogEntry::CustomField(id) => Some(
+            state
+                .store
+                .custom_fields(tenant)
+                .await?
+                .into_iter()
+                .find(|f| f.id == id)
+                .ok_or(ApiError::NotFound)?,
+        ),
+        _ => None,
+    };
+    let name = match (&field, b.name, b.label) {
+        (Some(_), Some(_), _) => return Err(ApiError::field("name", "a custom field has a label")),
+        (None, _, Some(_)) => return Err(ApiError::field("label", "only a custom field has a label")),
+        (Some(_), None, l) => l.map(|l| text("label", &l, 100)).transpose()?,
+        (None, n, None) => n.map(|n| text("name", &n, 100)).transpose()?,
+    };
+    let options = match (&field, b.options) {
+        (Some(f), Some(o)) => Some(field_options(f.kind, o)?),
+        (_, o) => o,
+    };
+    let change = store::CatalogChange {
+        name,
+        active: b.active,
+        leader_id: b.leader_id.map(|u| u.map(UserId)),
+        default_deadline_hours: b.default_deadline_hours.map(deadline_hours).transpose()?,
+        interface_user_id: b.interface_user_id.map(|u| u.map(UserId)),
+        required: b.required,
+        options,
+    };
+    let s = &state.store;
+    s.change_catalog(auth.actor(), entry, &change, Timestamp::now())
+        .await?;
+    let found = match entry {
+        CatalogEntry::Team(id) => json_of(s.teams(tenant).await?, |x| x.id == id),
+        CatalogEntry::Department(id) => json_of(s.departments(tenant).await?, |x| x.id == id),
+        CatalogEntry::Category(id) => json_of(s.categories(tenant).await?, |x| x.id == id),
+        CatalogEntry::CustomField(id) => json_of(s.custom_fields(tenant).await?, |x| x.id == id),
+    };
+    found.ok_or(ApiError::NotFound)
+}
+
+fn json_of<T: serde::Serialize>(items: Vec<T>, pick: impl Fn(&T) -> bool) -> Option<serde_json::Value> {
+    items
+        .into_iter()
+        .find(pick)
+        .and_then(|x| serde_json::to_value(x).ok())
 }
 
 #[derive(Deserialize, Default)]

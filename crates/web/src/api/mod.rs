@@ -151,6 +151,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/teams", get(admin::teams).post(admin::create_team))
         .route(
+            "/api/v1/teams/{id}",
+            axum::routing::patch(admin::update_team),
+        )
+        .route(
+            "/api/v1/departments/{id}",
+            axum::routing::patch(admin::update_department),
+        )
+        .route(
+            "/api/v1/categories/{id}",
+            axum::routing::patch(admin::update_category),
+        )
+        .route(
+            "/api/v1/custom-fields/{id}",
+            axum::routing::patch(admin::update_custom_field),
+        )
+        .route(
             "/api/v1/departments",
             get(admin::departments).post(admin::create_department),
         )

@@ -4,13 +4,13 @@
 
 #![allow(clippy::result_large_err)]
 
-use super::pages::{Page, or_page};
+use super::pages::{Page, category_label, or_page};
 use super::sla::{FormPairs, back};
 use super::{Chrome, UiAuth, name_by, render};
 use crate::AppState;
 use crate::api::admin::{
-    CategoryBody, CustomFieldBody, DepartmentBody, TeamBody, UserBody, UserPatch, add_category,
-    add_custom_field, add_department, add_team, add_user, patch_user,
+    CatalogPatch, CategoryBody, CustomFieldBody, DepartmentBody, TeamBody, UserBody, UserPatch,
+    add_category, add_custom_field, add_department, add_team, add_user, change_entry, patch_user,
 };
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -21,6 +21,7 @@ use domain::ids::*;
 use domain::model::{AuditEntry, Category, CustomFieldDef, Department, Team, User};
 use domain::role::{Permission, Role};
 use serde::Deserialize;
+use store::CatalogEntry;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -175,7 +176,10 @@ struct CatalogPage {
     c: Chrome,
     teams: Vec<Team>,
     departments: Vec<Department>,
+    /// The live categories, offered as parents.
     categories: Vec<(i64, String)>,
+    /// Every category: id, "Parent / Child", own name, in use.
+    category_rows: Vec<(i64, String, String, bool)>,
     fields: Vec<CustomFieldDef>,
     users: Vec<User>,
 }
@@ -186,6 +190,9 @@ impl CatalogPage {
             .ok()
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default()
+    }
+    fn is(&self, chosen: &Option<UserId>, id: &UserId) -> bool {
+        chosen.as_ref() == Some(id)
     }
     fn user_name(&self, id: &Option<UserId>) -> String {
         name_by(&self.users, |x| Some(x.id) == *id, |x| &x.display_name)
@@ -204,7 +211,11 @@ pub async fn catalog(
     Ok(render(&CatalogPage {
         teams: or_page(&c, state.store.teams(t).await)?,
         departments: or_page(&c, state.store.departments(t).await)?,
-        categories: super::pages::category_choices(&cats),
+        categories: super::pages::category_choices(&cats, None),
+        category_rows: cats
+            .iter()
+            .map(|x| (x.id.0, category_label(&cats, x), x.name.clone(), x.active))
+            .collect(),
         fields: or_page(&c, state.store.custom_fields(t).await)?,
         users: or_page(&c, state.store.users(t).await)?,
         c,
@@ -265,6 +276,65 @@ pub async fn add_to_catalog(
             }
             _ => Err(ApiError::NotFound),
         }
+    }
+    .await;
+    Ok(back("/admin/catalog", r))
+}
+
+/// Renames, retires or restores a catalogue entry, and changes its settings.
+pub async fn change_in_catalog(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path((what, id)): Path<(String, i64)>,
+    body: axum::body::Bytes,
+) -> Page {
+    let f = FormPairs::posted(&ui, &body)?;
+    let r = async {
+        let active = Some(f.on("active"));
+        let name = Some(f.one("name"));
+        let (entry, patch) = match what.as_str() {
+            "teams" => (
+                CatalogEntry::Team(TeamId(id)),
+                CatalogPatch {
+                    name,
+                    leader_id: Some(f.id("leader_id")?),
+                    ..Default::default()
+                },
+            ),
+            "departments" => (
+                CatalogEntry::Department(DepartmentId(id)),
+                CatalogPatch {
+                    name,
+                    default_deadline_hours: Some(f.one("default_deadline_hours").trim().parse().map_err(
+                        |_| ApiError::field("default_deadline_hours", "must be a number"),
+                    )?),
+                    interface_user_id: Some(f.id("interface_user_id")?),
+                    ..Default::default()
+                },
+            ),
+            "categories" => (
+                CatalogEntry::Category(CategoryId(id)),
+                CatalogPatch {
+                    name,
+                    ..Default::default()
+                },
+            ),
+            "fields" => (
+                CatalogEntry::CustomField(id),
+                CatalogPatch {
+                    label: Some(f.one("label")),
+                    required: Some(f.on("required")),
+                    options: f
+                        .all("options")
+                        .first()
+                        .map(|o| super::sla::words(o)),
+                    ..Default::default()
+                },
+            ),
+            _ => return Err(ApiError::NotFound),
+        };
+        let patch = CatalogPatch { active, ..patch };
+        change_entry(&state, &ui.0, entry, patch).await.map(drop)
     }
     .await;
     Ok(back("/admin/catalog", r))

@@ -113,7 +113,7 @@ pub async fn call(
     let cats = or_page(&c, state.store.categories(tenant).await)?;
     Ok(render(&CallPage {
         cases: case_rows(&c, &recent),
-        categories: category_choices(&cats),
+        categories: category_choices(&cats, None),
         c,
         call,
         agent,

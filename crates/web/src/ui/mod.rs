@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}", get(admin::user).post(admin::save_user))
         .route("/admin/catalog", get(admin::catalog))
         .route("/admin/catalog/{what}", post(admin::add_to_catalog))
+        .route("/admin/catalog/{what}/{id}", post(admin::change_in_catalog))
         .route("/admin/audit", get(admin::audit))
         .route("/wallboard", get(board::wallboard_page))
         .route("/team", get(board::team_page))

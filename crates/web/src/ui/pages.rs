@@ -25,6 +25,7 @@ use domain::sla::SlaState;
 use domain::task::TaskStatus;
 use jiff::Timestamp;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use store::CustomerView;
 
 pub(super) type Page = Result<Response, Response>;
@@ -155,17 +156,23 @@ pub struct CaseRow {
 }
 
 /// Categories for a pick list, each under its parent's name.
-pub(super) fn category_choices(cats: &[Category]) -> Vec<(i64, String)> {
+/// The categories offered in a form: the live ones, and the one a case
+/// already has (a retired category stays until someone changes it).
+pub(super) fn category_choices(cats: &[Category], keep: Option<CategoryId>) -> Vec<(i64, String)> {
     cats.iter()
-        .map(|x| {
-            let parent = x
-                .parent_id
-                .and_then(|p| cats.iter().find(|y| y.id == p))
-                .map(|p| format!("{} / ", p.name))
-                .unwrap_or_default();
-            (x.id.0, format!("{parent}{}", x.name))
-        })
+        .filter(|x| x.active || Some(x.id) == keep)
+        .map(|x| (x.id.0, category_label(cats, x)))
         .collect()
+}
+
+/// "Parent / Child", as lists and choices name a category.
+pub(super) fn category_label(cats: &[Category], x: &Category) -> String {
+    let parent = x
+        .parent_id
+        .and_then(|p| cats.iter().find(|y| y.id == p))
+        .map(|p| format!("{} / ", p.name))
+        .unwrap_or_default();
+    format!("{parent}{}", x.name)
 }
 
 pub(super) fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
@@ -364,6 +371,9 @@ struct CasePage {
     /// Open department tasks on the customer's other cases.
     open_tasks: Vec<TaskView>,
     category_choices: Vec<(i64, String)>,
+    /// The case's custom field values, by label.
+    custom_values: Vec<(String, String)>,
+    custom_inputs: Vec<FieldInput>,
     types: &'static [CaseType],
     priorities: &'static [Priority],
     assignee: String,
@@ -386,6 +396,52 @@ impl CasePage {
     fn category_is(&self, id: &i64) -> bool {
         self.case.category_id == Some(CategoryId(*id))
     }
+}
+
+/// A custom field as a form shows it.
+pub struct FieldInput {
+    pub name: String,
+    pub label: String,
+    /// `text`, `number`, `date` or `select`.
+    pub kind: &'static str,
+    pub options: Vec<String>,
+    pub required: bool,
+    pub value: String,
+}
+
+/// The tenant's live custom fields, filled with a case's values.
+fn custom_inputs(defs: &[CustomFieldDef], values: &BTreeMap<String, String>) -> Vec<FieldInput> {
+    defs.iter()
+        .filter(|d| d.active)
+        .map(|d| FieldInput {
+            name: format!("custom.{}", d.key),
+            label: d.label.clone(),
+            kind: match d.kind {
+                FieldKind::Text => "text",
+                FieldKind::Number => "number",
+                FieldKind::Date => "date",
+                FieldKind::Select => "select",
+            },
+            options: d.options.clone(),
+            required: d.required,
+            value: values.get(&d.key).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// What a case holds in its custom fields, retired ones included.
+fn custom_values(defs: &[CustomFieldDef], values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    defs.iter()
+        .filter_map(|d| Some((d.label.clone(), values.get(&d.key)?.clone())))
+        .collect()
+}
+
+/// The `custom.{key}` fields of a posted form.
+fn posted_custom(extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    extra
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("custom.")?.to_string(), v.clone())))
+        .collect()
 }
 
 /// An earlier contact in the customer 360.
@@ -480,7 +536,9 @@ pub async fn case(
         .and_then(|id| categories.iter().find(|x| x.id == id))
         .map(|x| x.name.clone())
         .unwrap_or_default();
-    let departments = or_page(&c, state.store.departments(tenant).await)?;
+    let mut departments = or_page(&c, state.store.departments(tenant).await)?;
+    departments.retain(|d| d.active);
+    let fields = or_page(&c, state.store.custom_fields(tenant).await)?;
     let mut timeline: Vec<TimelineItem> = d
         .interactions
         .iter()
@@ -597,7 +655,9 @@ pub async fn case(
         contacts,
         open_tasks: task_views(&c, &open_tasks),
         customer: view,
-        category_choices: category_choices(&categories),
+        category_choices: category_choices(&categories, d.case.summary.category_id),
+        custom_values: custom_values(&fields, &d.case.custom),
+        custom_inputs: custom_inputs(&fields, &d.case.custom),
         types: CaseType::ALL,
         priorities: Priority::ALL,
         created: c.time(s.created_at),
@@ -873,6 +933,8 @@ pub struct EditForm {
     priority: String,
     #[serde(default)]
     category_id: String,
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
 
 /// Retypes, recategorises or reprioritises the case.
@@ -892,10 +954,20 @@ pub async fn edit_case(
                 ApiError::field("category_id", "choose a category")
             })?)),
         };
+        let tenant = ui.0.tenant.id;
+        let defs = state.store.custom_fields(tenant).await?;
+        // The form shows the live fields only; the case keeps what it holds
+        // in retired ones.
+        let mut custom = state.store.case(tenant, CaseId(id)).await?.custom;
+        custom.extend(posted_custom(&f.extra));
+        let mut e = crate::input::Errors::default();
+        let custom = crate::input::check_custom(&mut e, &defs, &custom, false);
+        e.finish(|| ())?;
         let patch = CasePatch {
             case_type: Some(CaseType::parse(&f.case_type)?),
             priority: Some(Priority::parse(&f.priority)?),
             category_id: Some(category_id),
+            custom: Some(custom),
             ..Default::default()
         };
         state
@@ -980,6 +1052,7 @@ struct NewCasePage {
     channels: Vec<Channel>,
     priorities: &'static [Priority],
     categories: Vec<(i64, String)>,
+    custom_inputs: Vec<FieldInput>,
     subject: String,
     description: String,
 }
@@ -1015,7 +1088,8 @@ async fn new_case_page(
         None => None,
     };
     let cats = or_page(&c, state.store.categories(tenant).await)?;
-    let categories = category_choices(&cats);
+    let categories = category_choices(&cats, None);
+    let fields = or_page(&c, state.store.custom_fields(tenant).await)?;
     Ok(render(&NewCasePage {
         c,
         customer,
@@ -1023,6 +1097,7 @@ async fn new_case_page(
         channels: MANUAL_CHANNELS.to_vec(),
         priorities: Priority::ALL,
         categories,
+        custom_inputs: custom_inputs(&fields, &BTreeMap::new()),
         subject,
         description,
     }))
@@ -1057,6 +1132,8 @@ pub struct NewCaseForm {
     category_id: Option<String>,
     subject: String,
     description: String,
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
 
 pub async fn new_case(
@@ -1077,6 +1154,7 @@ pub async fn new_case(
         description: Some(f.description.clone()),
         customer_id: num(&f.customer_id),
         category_id: num(&f.category_id),
+        custom: posted_custom(&f.extra),
         // The agent who records the contact handles it.
         assignee_id: Some(ui.0.user.id.0),
         first_contact: Some(crate::input::FirstContact {
@@ -1235,6 +1313,7 @@ pub async fn customer(
             .collect();
         teams = or_page(&c, state.store.teams(tenant).await)?
             .into_iter()
+            .filter(|t| t.active || Some(t.id) == team)
             .map(|t| Choice {
                 value: t.id.0,
                 chosen: Some(t.id) == team,

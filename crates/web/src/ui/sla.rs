@@ -254,7 +254,7 @@ impl FormPairs {
             .collect()
     }
 
-    fn on(&self, key: &str) -> bool {
+    pub(super) fn on(&self, key: &str) -> bool {
         !self.one(key).is_empty()
     }
 }
