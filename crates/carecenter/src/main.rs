@@ -117,7 +117,7 @@ enum Admin {
         username: String,
         #[arg(long)]
         name: String,
-        /// admin, supervisor, team_leader, agent, department_staff or client_viewer.
+        /// admin, supervisor, team_leader, agent, department_staff, client_viewer or operator.
         #[arg(long)]
         role: String,
         #[arg(long, env = "CARECENTER_NEW_PASSWORD")]
@@ -511,6 +511,11 @@ fn demo_logins() -> Vec<demo::DemoLogin> {
             });
         }
     }
+    out.push(demo::DemoLogin {
+        tenant: "auto".into(),
+        username: demo::OPERATOR.into(),
+        role: Role::Operator,
+    });
     out
 }
 

@@ -60,8 +60,36 @@ pub async fn seed(
     let mut logins = Vec::new();
     logins.extend(seed_auto(store, password_hash, sizes, now, &mut rng).await?);
     logins.extend(seed_fund(store, password_hash, sizes, now, &mut rng).await?);
+    logins.push(operator(store, password_hash, now).await?);
     Ok(logins)
 }
+
+/// The outsourcer's operator, who runs both client tenants, at home in the first.
+async fn operator(store: &Store, hash: &str, at: Timestamp) -> Result<DemoLogin, StoreError> {
+    let home = store.tenant_by_slug("auto").await?;
+    let actor = Actor {
+        tenant_id: home.id,
+        user_id: None,
+        channel: None,
+    };
+    let user = NewUser {
+        username: OPERATOR.into(),
+        display_name: "平台运营".into(),
+        password_hash: hash.into(),
+        role: Role::Operator,
+        team_id: None,
+        department_id: None,
+    };
+    store.create_user(actor, &user, at).await?;
+    Ok(DemoLogin {
+        tenant: home.slug,
+        username: OPERATOR.into(),
+        role: Role::Operator,
+    })
+}
+
+/// The demo operator's login.
+pub const OPERATOR: &str = "auto.operator";
 
 /// The demo's receiving addresses, printed by `carecenter demo`.
 pub const DEMO_MAIL_ADDRESSES: &[&str] = &[

@@ -54,8 +54,11 @@ impl Role {
         match self {
             R::Operator => true,
             R::Admin => p != P::ManageTenants,
-            R::Supervisor => !matches!(p, P::Administer | P::ViewAudit),
-            R::TeamLeader => !matches!(p, P::Administer | P::ViewAudit | P::Import),
+            R::Supervisor => !matches!(p, P::Administer | P::ViewAudit | P::ManageTenants),
+            R::TeamLeader => !matches!(
+                p,
+                P::Administer | P::ViewAudit | P::Import | P::ManageTenants
+            ),
             R::Agent => matches!(
                 p,
                 P::ReadCases | P::WorkCases | P::AssignTasks | P::ReadTasks

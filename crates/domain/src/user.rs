@@ -66,6 +66,43 @@ pub fn password(input: &str) -> Result<String, FieldError> {
     Ok(input.to_string())
 }
 
+/// A tenant's short name (it names the tenant in the CLI and, later, in
+/// its portal's address): lower-case letters, digits and `-`, 2 to 40.
+pub fn tenant_slug(input: &str) -> Result<String, FieldError> {
+    let s = text("slug", input, 40)?;
+    let ok = s.len() >= 2
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    match ok {
+        true => Ok(s),
+        false => Err(FieldError::new(
+            "slug",
+            "must be 2 to 40 of a-z, 0-9 and -, not starting or ending with -",
+        )),
+    }
+}
+
+/// A colour as `#rrggbb`, lower-cased.
+pub fn color(field: &str, input: &str) -> Result<String, FieldError> {
+    let s = input.trim().to_ascii_lowercase();
+    let hex = s.strip_prefix('#').unwrap_or("");
+    match hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        true => Ok(s),
+        false => Err(FieldError::new(field, "must be a colour such as #0b6e99")),
+    }
+}
+
+/// An IANA time zone name such as `Asia/Shanghai`.
+pub fn timezone(input: &str) -> Result<String, FieldError> {
+    let s = input.trim();
+    match jiff::tz::TimeZone::get(s) {
+        Ok(_) => Ok(s.to_string()),
+        Err(_) => Err(FieldError::new("timezone", "is not a known time zone")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +131,26 @@ mod tests {
         assert!(username("").is_err());
         assert_eq!(password("short").unwrap_err().field, "password");
         assert!(password("long enough!").is_ok());
+    }
+
+    #[test]
+    fn tenant_slugs_colours_and_zones() {
+        for (input, ok) in [
+            ("acme", true),
+            ("acme-cars-2", true),
+            ("a", false),
+            ("Acme", false),
+            ("-acme", false),
+            ("acme_cars", false),
+            ("汽车", false),
+        ] {
+            assert_eq!(tenant_slug(input).is_ok(), ok, "{input}");
+        }
+        assert_eq!(color("c", " #0B6E99 ").unwrap(), "#0b6e99");
+        for bad in ["0b6e99", "#0b6e9", "#0b6e9g", "red", "#0b6e99;x"] {
+            assert!(color("c", bad).is_err(), "{bad}");
+        }
+        assert_eq!(timezone("Asia/Shanghai").unwrap(), "Asia/Shanghai");
+        assert_eq!(timezone("Mars/Olympus").unwrap_err().field, "timezone");
     }
 }

@@ -419,7 +419,9 @@ pub(crate) async fn patch_case(
     check_offered(
         &mut *tx,
         tenant,
-        p.category_id.flatten().filter(|c| Some(*c) != old.category_id),
+        p.category_id
+            .flatten()
+            .filter(|c| Some(*c) != old.category_id),
         p.team_id.flatten().filter(|t| Some(*t) != old.team_id),
     )
     .await?;

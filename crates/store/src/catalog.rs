@@ -1,8 +1,8 @@
 //! Per-tenant configuration: teams, departments, the category tree and custom fields.
 
+use crate::db::ms;
 use crate::db::{RowExt, Store};
 use crate::events::{audit, data};
-use crate::db::ms;
 use crate::sql::Sql;
 use crate::users::{exists, in_use};
 use crate::{Result, StoreError};
@@ -51,11 +51,12 @@ impl Store {
     }
 
     pub async fn teams(&self, tenant: TenantId) -> Result<Vec<Team>> {
-        let rows =
-            sqlx::query("SELECT id, name, leader_id, retired_at FROM teams WHERE tenant_id = $1 ORDER BY name")
-                .bind(tenant.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, leader_id, retired_at FROM teams WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Team {
@@ -320,7 +321,10 @@ impl Store {
         let id = entry.id();
         let not_for = |field: &str, yes: bool| match yes {
             true => Ok(()),
-            false => Err(StoreError::invalid(field, &format!("does not apply to a {noun}"))),
+            false => Err(StoreError::invalid(
+                field,
+                &format!("does not apply to a {noun}"),
+            )),
         };
         let is_team = matches!(entry, CatalogEntry::Team(_));
         let is_dept = matches!(entry, CatalogEntry::Department(_));
@@ -358,7 +362,10 @@ impl Store {
             q.push(&format!(", {name_col} = ")).str(name);
             changed.push((name_col, format!("{old_name} → {name}")));
         }
-        for (field, user) in [("leader_id", ch.leader_id), ("interface_user_id", ch.interface_user_id)] {
+        for (field, user) in [
+            ("leader_id", ch.leader_id),
+            ("interface_user_id", ch.interface_user_id),
+        ] {
             if let Some(user) = user {
                 if let Some(u) = user {
                     exists(&mut tx, "users", tenant, u.0, field).await?;
@@ -409,7 +416,10 @@ impl Store {
             actor,
             &format!("{noun}.update"),
             &format!("{noun}:{id}"),
-            &changed.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            &changed
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             at,
         )
         .await?;

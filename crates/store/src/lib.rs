@@ -55,8 +55,8 @@ pub use routing::{
     EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, StateSpan, WorkFilter, WorkSummary,
 };
 pub use sla::{ClockInfo, TickOutcome};
-pub use tenants::{NewTenant, TenantChange, TenantInfo};
 pub use tasks::TaskFilter;
+pub use tenants::{NewTenant, TenantChange, TenantInfo};
 pub use users::{AuthUser, NewUser, TokenInfo, UserChange};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -16,6 +16,7 @@ use domain::case::{CaseStatus, Priority};
 use domain::ids::*;
 use domain::model::Actor;
 use domain::model::CaseInput;
+use domain::role::{Permission, Role};
 use domain::routing::{
     AgentProfile, AgentSpec, AgentState, EntryConditions, EntryFacts, Event, Prefer, QueueSpec,
     WaitAction, Work, WorkKind, entry_queue,
@@ -23,8 +24,16 @@ use domain::routing::{
 use jiff::Timestamp;
 use serde::Serialize;
 
-/// Roles whose users take routed work: everyone who may work cases.
-const ROUTED_ROLES: &str = "('agent', 'team_leader', 'supervisor', 'admin')";
+/// Roles whose users take routed work: everyone who may work cases, as an
+/// SQL list such as `('admin', 'agent')`.
+fn routed_roles() -> String {
+    let names: Vec<String> = Role::ALL
+        .iter()
+        .filter(|r| r.allows(Permission::WorkCases))
+        .map(|r| format!("'{r}'"))
+        .collect();
+    format!("({})", names.join(", "))
+}
 
 pub(crate) const NOT_ROUTED: &str =
     "takes no routed work (deactivated, or a role that works no cases)";
@@ -45,7 +54,8 @@ pub(crate) async fn takes_routed_work<E: Exec>(
     };
     let role = r.text("role")?;
     Ok(Some(
-        r.int("active")? == 1 && ROUTED_ROLES.contains(&format!("'{role}'")),
+        r.int("active")? == 1
+            && Role::parse(&role).is_ok_and(|r| r.allows(Permission::WorkCases)),
     ))
 }
 
@@ -648,7 +658,8 @@ impl Store {
              (SELECT s.state FROM agent_states s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS state, \
              (SELECT s.started_at FROM agent_states s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS since \
              FROM users u LEFT JOIN routing_agents ra ON ra.user_id = u.id AND ra.tenant_id = u.tenant_id \
-             WHERE u.tenant_id = $1 AND u.active = 1 AND u.role IN {ROUTED_ROLES} ORDER BY u.display_name, u.id"
+             WHERE u.tenant_id = $1 AND u.active = 1 AND u.role IN {} ORDER BY u.display_name, u.id",
+            routed_roles()
         ))
         .bind(tenant.0)
         .fetch_all(&self.pool)

@@ -83,7 +83,14 @@ impl Store {
         if let Some(u) = assignee {
             exists(&mut tx, "users", tenant, u.0, "assignee_id").await?;
         }
-        crate::users::in_use(&mut tx, "departments", tenant, department.0, "department_id").await?;
+        crate::users::in_use(
+            &mut tx,
+            "departments",
+            tenant,
+            department.0,
+            "department_id",
+        )
+        .await?;
         let clock = sla::task_clock(&mut tx, tenant, case_id, department, deadline, at).await?;
         let deadline = clock.due;
         let id: i64 = sqlx::query_scalar(

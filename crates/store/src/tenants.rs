@@ -97,7 +97,15 @@ impl Store {
         d.insert("slug".into(), t.slug.clone());
         d.insert("name".into(), t.name.clone());
         d.insert("admin".into(), admin.username.clone());
-        audit(&mut tx, operator, "tenant.create", &format!("tenant:{id}"), &d, at).await?;
+        audit(
+            &mut tx,
+            operator,
+            "tenant.create",
+            &format!("tenant:{id}"),
+            &d,
+            at,
+        )
+        .await?;
         tx.commit().await?;
         let tenant = Tenant {
             id: tenant,
@@ -140,7 +148,10 @@ impl Store {
             d.insert("name".into(), format!("{} → {}", old.name, new.name));
         }
         if new.timezone != old.timezone {
-            d.insert("timezone".into(), format!("{} → {}", old.timezone, new.timezone));
+            d.insert(
+                "timezone".into(),
+                format!("{} → {}", old.timezone, new.timezone),
+            );
         }
         if new.brand_color != old.brand_color {
             let (a, b) = (show(&old.brand_color), show(&new.brand_color));

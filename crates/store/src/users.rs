@@ -538,4 +538,3 @@ pub(crate) async fn insert_user(
         extension: None,
     })
 }
-

@@ -283,10 +283,10 @@ pub fn check_custom(
                 }
             },
             Some(d) => {
-                if let Some(v) = e.take(d.check(v).map_err(|x| x.at(format!("custom.{k}")))) {
-                    if !v.is_empty() {
-                        out.insert(k.clone(), v);
-                    }
+                if let Some(v) = e.take(d.check(v).map_err(|x| x.at(format!("custom.{k}"))))
+                    && !v.is_empty()
+                {
+                    out.insert(k.clone(), v);
                 }
             }
         }
@@ -294,8 +294,7 @@ pub fn check_custom(
     if creating {
         for d in defs.iter().filter(|d| {
             d.active && d.required && !out.contains_key(&d.key) && !values.contains_key(&d.key)
-        })
-        {
+        }) {
             e.push(FieldError::new(format!("custom.{}", d.key), "is required"));
         }
     }

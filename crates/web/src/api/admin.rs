@@ -51,6 +51,9 @@ pub async fn create_user(
     ))
 }
 
+/// The operator's reach across tenants is handed on by operators only.
+const OPERATORS_ONLY: &str = "only an operator may make or change an operator";
+
 /// A new user, and the password made for them when none was given.
 pub async fn add_user(
     state: &AppState,
@@ -60,6 +63,9 @@ pub async fn add_user(
     let username = domain::user::username(&b.username)?;
     let display_name = text("display_name", &b.display_name, 100)?;
     let role = Role::parse(&b.role)?;
+    if role.allows(Permission::ManageTenants) && !auth.user.role.allows(Permission::ManageTenants) {
+        return Err(ApiError::field("role", OPERATORS_ONLY));
+    }
     let (pw, generated) = match &b.password {
         Some(p) => (domain::user::password(p)?, false),
         None => (auth::random_password(), true),
@@ -125,7 +131,13 @@ pub async fn patch_user(
         team_id: b.team_id.map(|t| t.map(TeamId)),
         department_id: b.department_id.map(|d| d.map(DepartmentId)),
     };
-    if change.role.is_some_and(|r| r != Role::Admin) && id == auth.user.id {
+    let operator = |r: Role| r.allows(Permission::ManageTenants);
+    if (operator(current.role) || change.role.is_some_and(operator))
+        && !auth.user.role.allows(Permission::ManageTenants)
+    {
+        return Err(ApiError::field("role", OPERATORS_ONLY));
+    }
+    if change.role.is_some_and(|r| r != current.role) && id == auth.user.id {
         return Err(ApiError::field(
             "role",
             "you cannot give up your own administration",
@@ -445,7 +457,10 @@ fn field_options(kind: FieldKind, options: Vec<String>) -> Result<Vec<String>, A
     if kind != FieldKind::Select {
         return match options.is_empty() {
             true => Ok(options),
-            false => Err(ApiError::field("options", "only a select field has options")),
+            false => Err(ApiError::field(
+                "options",
+                "only a select field has options",
+            )),
         };
     }
     if options.is_empty() {
@@ -545,7 +560,9 @@ pub async fn change_entry(
     };
     let name = match (&field, b.name, b.label) {
         (Some(_), Some(_), _) => return Err(ApiError::field("name", "a custom field has a label")),
-        (None, _, Some(_)) => return Err(ApiError::field("label", "only a custom field has a label")),
+        (None, _, Some(_)) => {
+            return Err(ApiError::field("label", "only a custom field has a label"));
+        }
         (Some(_), None, l) => l.map(|l| text("label", &l, 100)).transpose()?,
         (None, n, None) => n.map(|n| text("name", &n, 100)).transpose()?,
     };
@@ -574,7 +591,10 @@ pub async fn change_entry(
     found.ok_or(ApiError::NotFound)
 }
 
-fn json_of<T: serde::Serialize>(items: Vec<T>, pick: impl Fn(&T) -> bool) -> Option<serde_json::Value> {
+fn json_of<T: serde::Serialize>(
+    items: Vec<T>,
+    pick: impl Fn(&T) -> bool,
+) -> Option<serde_json::Value> {
     items
         .into_iter()
         .find(pick)

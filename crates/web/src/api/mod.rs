@@ -14,6 +14,7 @@ pub(crate) mod session;
 pub(crate) mod sla;
 pub(crate) mod staffing;
 pub(crate) mod tasks;
+pub(crate) mod tenants;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -144,6 +145,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tasks/{id}", get(tasks::get_one))
         .route("/api/v1/tasks/{id}/answer", post(tasks::answer))
         .route("/api/v1/tasks/{id}/return", post(tasks::send_back))
+        .route("/api/v1/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/api/v1/tenants/{id}",
+            axum::routing::patch(tenants::update),
+        )
+        .route("/api/v1/tenant", axum::routing::patch(tenants::update_own))
         .route("/api/v1/users", get(admin::users).post(admin::create_user))
         .route(
             "/api/v1/users/{id}",

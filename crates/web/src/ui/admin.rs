@@ -29,8 +29,8 @@ struct AdminPage {
     c: Chrome,
 }
 
-pub async fn home(ui: UiAuth) -> Page {
-    let c = Chrome::new(&ui, "admin");
+pub async fn home(ui: UiAuth, Query(q): Query<NoticeQuery>) -> Page {
+    let c = Chrome::new(&ui, "admin").with_error(q.error);
     or_page(&c, ui.0.need(Permission::Administer))?;
     Ok(render(&AdminPage { c }))
 }
@@ -50,7 +50,7 @@ struct UsersPage {
     users: Vec<User>,
     teams: Vec<Team>,
     departments: Vec<Department>,
-    roles: &'static [Role],
+    roles: Vec<Role>,
     made: Option<(String, String)>,
 }
 
@@ -75,7 +75,7 @@ pub async fn users(
         users: or_page(&c, state.store.users(t).await)?,
         teams: or_page(&c, state.store.teams(t).await)?,
         departments: or_page(&c, state.store.departments(t).await)?,
-        roles: Role::ALL,
+        roles: assignable(&ui.0),
         made: q.user.zip(q.password),
         c,
     }))
@@ -121,7 +121,7 @@ struct UserPage {
     u: User,
     teams: Vec<Team>,
     departments: Vec<Department>,
-    roles: &'static [Role],
+    roles: Vec<Role>,
 }
 
 pub async fn user(
@@ -137,7 +137,7 @@ pub async fn user(
         u: or_page(&c, state.store.user(t, UserId(id)).await)?,
         teams: or_page(&c, state.store.teams(t).await)?,
         departments: or_page(&c, state.store.departments(t).await)?,
-        roles: Role::ALL,
+        roles: assignable(&ui.0),
         c,
     }))
 }
@@ -168,6 +168,17 @@ pub async fn save_user(
         Ok(()) => back("/admin/users", Ok(())),
         Err(e) => back(&format!("/admin/users/{id}"), Err(e)),
     })
+}
+
+/// The roles the signed-in administrator may hand out: the operator's
+/// reach across tenants only from an operator.
+fn assignable(a: &crate::auth::Auth) -> Vec<Role> {
+    let operator = a.user.role.allows(Permission::ManageTenants);
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| operator || !r.allows(Permission::ManageTenants))
+        .collect()
 }
 
 #[derive(Template)]
@@ -305,9 +316,14 @@ pub async fn change_in_catalog(
                 CatalogEntry::Department(DepartmentId(id)),
                 CatalogPatch {
                     name,
-                    default_deadline_hours: Some(f.one("default_deadline_hours").trim().parse().map_err(
-                        |_| ApiError::field("default_deadline_hours", "must be a number"),
-                    )?),
+                    default_deadline_hours: Some(
+                        f.one("default_deadline_hours")
+                            .trim()
+                            .parse()
+                            .map_err(|_| {
+                                ApiError::field("default_deadline_hours", "must be a number")
+                            })?,
+                    ),
                     interface_user_id: Some(f.id("interface_user_id")?),
                     ..Default::default()
                 },
@@ -324,10 +340,7 @@ pub async fn change_in_catalog(
                 CatalogPatch {
                     label: Some(f.one("label")),
                     required: Some(f.on("required")),
-                    options: f
-                        .all("options")
-                        .first()
-                        .map(|o| super::sla::words(o)),
+                    options: f.all("options").first().map(|o| super::sla::words(o)),
                     ..Default::default()
                 },
             ),

@@ -387,8 +387,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.timezone", "Time zone", "时区"),
     (
         "admin.tenant_help",
-        "Client companies are added by the operator: carecenter admin add-tenant.",
-        "新增租户由平台运维执行：carecenter admin add-tenant。",
+        "Name, time zone (case numbers and business hours follow it) and the colour of these pages. New client companies are added by the outsourcer's operator.",
+        "名称、时区（工单编号和工作时间按此计算）和页面主色。新的委托方由外包方的平台运营人员添加。",
     ),
     (
         "admin.password_made",
@@ -433,6 +433,35 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.target", "Object", "对象"),
     ("admin.details", "Details", "详情"),
     ("admin.older", "Older", "更早"),
+    ("admin.edit", "Edit", "编辑"),
+    ("admin.save", "Save", "保存"),
+    ("admin.in_use", "In use", "启用中"),
+    ("admin.retired", "retired", "已停用"),
+    (
+        "admin.retire_help",
+        "Nothing here is deleted: an entry taken out of use stays on the cases, tasks and users that have it, and is no longer offered.",
+        "这里的条目不会被删除：停用后，已使用它的工单、任务和用户仍保留，只是不再供选择。",
+    ),
+    (
+        "admin.tenants",
+        "Client companies (tenants)",
+        "委托方（租户）",
+    ),
+    (
+        "admin.tenants_help",
+        "Each client company of the center is a tenant with its own cases, users and settings. Created here with its first administrator.",
+        "中心的每个委托方是一个租户，拥有独立的工单、用户和设置。在此创建并指定其首位管理员。",
+    ),
+    ("admin.slug", "Short name", "简称"),
+    ("admin.active_users", "Active users", "在用用户"),
+    ("admin.brand_color", "Colour", "主色"),
+    ("admin.new_tenant", "New client company", "新建委托方"),
+    ("admin.first_admin", "Its first administrator", "首位管理员"),
+    (
+        "admin.first_admin_help",
+        "A password is made and shown once, to hand over.",
+        "系统生成密码，只显示一次，请转交。",
+    ),
     ("fieldkind.text", "Text", "文本"),
     ("fieldkind.number", "Number", "数字"),
     ("fieldkind.date", "Date", "日期"),
@@ -1041,6 +1070,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("role.agent", "Agent", "坐席"),
     ("role.department_staff", "Department staff", "部门人员"),
     ("role.client_viewer", "Client viewer", "委托方查看"),
+    (
+        "role.operator",
+        "Operator (all tenants)",
+        "平台运营（全部租户）",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -10,6 +10,7 @@ mod pages;
 mod routing;
 mod sla;
 mod staffing;
+mod tenants;
 
 use crate::AppState;
 use crate::auth::{Auth, cookie};
@@ -75,6 +76,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cti/token", post(calls::new_token))
         .route("/cti/extensions/{id}", post(calls::save_extension))
         .route("/admin", get(admin::home))
+        .route("/admin/tenant", post(tenants::update_own))
+        .route("/admin/tenants", get(tenants::list).post(tenants::create))
+        .route("/admin/tenants/{id}", post(tenants::update))
         .route("/admin/users", get(admin::users).post(admin::add_user_form))
         .route("/admin/users/{id}", get(admin::user).post(admin::save_user))
         .route("/admin/catalog", get(admin::catalog))
@@ -224,6 +228,8 @@ pub struct Chrome {
     pub can_mail_admin: bool,
     pub can_mail_log: bool,
     pub can_supervise: bool,
+    /// The outsourcer's operator: the tenant list.
+    pub can_tenants: bool,
     /// The wallboard on a wall TV: no navigation.
     pub tv: bool,
     /// Notices waiting unread.
@@ -254,6 +260,7 @@ impl Chrome {
             can_mail_admin: false,
             can_mail_log: false,
             can_supervise: false,
+            can_tenants: false,
             tv: false,
             unread: 0,
             routed: None,
@@ -278,6 +285,7 @@ impl Chrome {
             can_mail_admin: role.allows(Permission::Administer),
             can_mail_log: role.allows(Permission::ViewMailLog),
             can_supervise: role.allows(Permission::Supervise),
+            can_tenants: role.allows(Permission::ManageTenants),
             unread: *unread,
             routed: routed.clone(),
             ..Chrome::anonymous(*lang, path)

@@ -430,7 +430,10 @@ fn custom_inputs(defs: &[CustomFieldDef], values: &BTreeMap<String, String>) -> 
 }
 
 /// What a case holds in its custom fields, retired ones included.
-fn custom_values(defs: &[CustomFieldDef], values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+fn custom_values(
+    defs: &[CustomFieldDef],
+    values: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
     defs.iter()
         .filter_map(|d| Some((d.label.clone(), values.get(&d.key)?.clone())))
         .collect()

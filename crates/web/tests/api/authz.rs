@@ -164,6 +164,46 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::Administer),
     ),
     ("GET", "/api/v1/custom-fields", "", Some(P::ReadCases)),
+    // Unchanged entries: the permission and the tenant are what is tested here.
+    (
+        "PATCH",
+        "/api/v1/teams/{team}",
+        r#"{"active":true}"#,
+        Some(P::Administer),
+    ),
+    (
+        "PATCH",
+        "/api/v1/departments/{dept}",
+        r#"{"active":true}"#,
+        Some(P::Administer),
+    ),
+    (
+        "PATCH",
+        "/api/v1/categories/{category}",
+        r#"{"active":true}"#,
+        Some(P::Administer),
+    ),
+    (
+        "PATCH",
+        "/api/v1/custom-fields/{field}",
+        r#"{"active":true}"#,
+        Some(P::Administer),
+    ),
+    ("GET", "/api/v1/tenants", "", Some(P::ManageTenants)),
+    (
+        "POST",
+        "/api/v1/tenants",
+        r#"{"slug":"t{n}","name":"T","admin_username":"t{n}.admin","admin_display_name":"A"}"#,
+        Some(P::ManageTenants),
+    ),
+    // An operator reaches every tenant, so tenant a's is no other tenant's row.
+    (
+        "PATCH",
+        "/api/v1/tenants/{tenant}",
+        r#"{"name":"Tenant a"}"#,
+        Some(P::ManageTenants),
+    ),
+    ("PATCH", "/api/v1/tenant", r#"{}"#, Some(P::Administer)),
     (
         "POST",
         "/api/v1/custom-fields",
@@ -458,6 +498,8 @@ struct Fixture<'a> {
     skill: i64,
     queue: i64,
     queue2: i64,
+    /// A custom field of tenant a.
+    field: i64,
     n: u32,
 }
 
@@ -669,6 +711,10 @@ impl Fixture<'_> {
             .replace("{outbound}", &self.outbound.to_string())
             .replace("{mailbox}", &self.mailbox.to_string())
             .replace("{skill}", &self.skill.to_string())
+            .replace("{team}", &self.app.teams["a"].to_string())
+            .replace("{category}", &self.app.categories["a"].to_string())
+            .replace("{field}", &self.field.to_string())
+            .replace("{tenant}", &self.tenant.to_string())
             .replace("{queue2}", &self.queue2.to_string())
             .replace("{queue}", &self.queue.to_string())
             .replace("{me}", &caller.user_id.to_string())
@@ -702,6 +748,9 @@ fn expected(
         "{queue}",
         "{work}",
         "{call}",
+        "{team}",
+        "{category}",
+        "{field}",
     ]
     .iter()
     .any(|p| path.contains(p));
@@ -820,6 +869,7 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
             outbound: 0,
             mailbox: 0,
             skill: 0,
+            field: 0,
             queue: 0,
             queue2: 0,
             n: 0,
@@ -858,6 +908,8 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
         let queue = |name: &str| json!({"name": name, "kinds": ["callback"], "skills": [{"skill": skill, "level": 5}]});
         let q1 = admin.create("/api/v1/routing/queues", queue("matrix")).await["id"].as_i64().unwrap();
         let q2 = admin.create("/api/v1/routing/queues", queue("matrix 2")).await["id"].as_i64().unwrap();
+        let field = json!({"key": "matrix", "label": "Matrix", "kind": "text"});
+        let field = admin.create("/api/v1/custom-fields", field).await["id"].as_i64().unwrap();
         let rules = json!({"rules": [{"queue_id": q1, "conditions": {"kinds": ["callback"]}}]});
         let (status, _) = admin.call(Method::PUT, "/api/v1/routing/rules", Some(rules)).await;
         assert_eq!(status, StatusCode::OK);
@@ -871,6 +923,7 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
             skill,
             queue: q1,
             queue2: q2,
+            field,
             n: 0,
         };
 

@@ -27,7 +27,8 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| web::auth::hash_password(PASSWORD).expect("hash"))
 }
 
-pub const ROLES: [Role; 6] = [
+pub const ROLES: [Role; 7] = [
+    Role::Operator,
     Role::Admin,
     Role::Supervisor,
     Role::TeamLeader,
