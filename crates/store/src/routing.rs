@@ -54,8 +54,7 @@ pub(crate) async fn takes_routed_work<E: Exec>(
     };
     let role = r.text("role")?;
     Ok(Some(
-        r.int("active")? == 1
-            && Role::parse(&role).is_ok_and(|r| r.allows(Permission::WorkCases)),
+        r.int("active")? == 1 && Role::parse(&role).is_ok_and(|r| r.allows(Permission::WorkCases)),
     ))
 }
 

@@ -1331,6 +1331,120 @@ async fn an_administrator_sets_up_teams_departments_and_users() {
         assert!(log.contains(action), "{action} missing from\n{log}");
     }
     b.screenshot("admin-users").await;
+
+    // The catalogue changes: a department renamed, a category retired. The
+    // new-case form no longer offers the category, and asks for the custom
+    // field, whose value the case then shows.
+    b.goto(&format!("{}/admin/catalog", app.base)).await;
+    let dept = "#departments li[data-name='财务部']";
+    b.click(&format!("{dept} summary")).await;
+    b.type_into(&format!("{dept} input[name=name]"), "财务结算部")
+        .await;
+    b.click_nav(&format!("{dept} button")).await;
+    assert!(b.text("#departments").await.contains("财务结算部 24 h"));
+    let cat = "#categories li[data-name='发票']";
+    b.click(&format!("{cat} summary")).await;
+    b.click(&format!("{cat} input[name=active]")).await;
+    b.click_nav(&format!("{cat} button")).await;
+    assert!(
+        b.text(&format!("{cat}.retired")).await.contains("已停用"),
+        "the retired category is marked"
+    );
+    b.goto(&format!("{}/cases/new", app.base)).await;
+    let offered = b
+        .eval("return [...document.querySelectorAll('#new-case select[name=category_id] option')].map(o => o.textContent).join('|')")
+        .await;
+    assert!(
+        offered
+            .as_str()
+            .is_some_and(|o| o.contains("咨询") && !o.contains("发票")),
+        "{offered}"
+    );
+    b.click("#custom-fields select[name='custom.vin_model'] option[value=SUV]")
+        .await;
+    b.type_into("#case-subject", "SUV 保养咨询").await;
+    b.click_nav("#create-case").await;
+    assert!(
+        b.text(".custom-value").await.contains("车型: SUV"),
+        "the case shows its custom field"
+    );
+    let audit = admin.ok("/api/v1/audit").await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "category.update" && e["data"]["active"] == "retired"),
+        "{audit}"
+    );
+}
+
+/// The outsourcer's operator adds a client company with its first
+/// administrator and gives it a colour; that administrator logs in with the
+/// password shown and works in the new tenant, in its colour.
+#[tokio::test]
+async fn an_operator_adds_a_client_company() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("tenants-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let b = Browser::start("en").await;
+    b.login(&app.base, "a.operator").await;
+    b.click_nav("nav a[href='/admin']").await;
+    b.click_nav("#admin-hub a[href='/admin/tenants']").await;
+    b.type_into("#new-tenant input[name=slug]", "Acme").await;
+    b.type_into("#new-tenant input[name=name]", "Acme Cars")
+        .await;
+    b.type_into("#new-tenant input[name=admin_username]", "acme.admin")
+        .await;
+    b.type_into("#new-tenant input[name=admin_display_name]", "Ann Admin")
+        .await;
+    // The browser's own pattern check is skipped, to see the server's answer.
+    b.eval("document.querySelector('#new-tenant').noValidate = true")
+        .await;
+    b.click_nav("#create-tenant").await;
+    assert!(b.text(".error").await.starts_with("slug: must be 2 to 40"));
+    b.type_into("#new-tenant input[name=slug]", "acme").await;
+    b.type_into("#new-tenant input[name=name]", "Acme Cars")
+        .await;
+    b.type_into("#new-tenant input[name=admin_username]", "acme.admin")
+        .await;
+    b.type_into("#new-tenant input[name=admin_display_name]", "Ann Admin")
+        .await;
+    b.click_nav("#create-tenant").await;
+    let made = b.text("#new-password").await;
+    let password = made.rsplit(' ').next().unwrap().to_string();
+    assert!(made.contains("acme.admin"), "{made}");
+    let row = "#tenants tr[data-tenant='acme']";
+    assert!(b.text(row).await.contains("Acme Cars"));
+    b.click(&format!("{row} summary")).await;
+    b.eval(&format!(
+        "document.querySelector(\"{row} input[name=brand_color]\").value = '#aa3300'"
+    ))
+    .await;
+    b.click_nav(&format!("{row} button")).await;
+    b.screenshot("tenants").await;
+
+    // The new administrator, in the new tenant's colour, sees an empty tenant.
+    b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    b.goto(&format!("{}/login", app.base)).await;
+    b.type_into("#username", "acme.admin").await;
+    b.type_into("#password", &password).await;
+    b.click_nav("#login").await;
+    let accent = b
+        .eval("return getComputedStyle(document.body).getPropertyValue('--accent').trim()")
+        .await;
+    assert_eq!(accent, "#aa3300");
+    b.goto(&format!("{}/cases", app.base)).await;
+    let rows = b
+        .eval("return document.querySelectorAll('table.list tbody tr').length")
+        .await;
+    assert_eq!(rows, 0, "no other tenant's cases");
+    b.goto(&format!("{}/admin", app.base)).await;
+    assert_eq!(b.value("#own-tenant input[name=name]").await, "Acme Cars");
+    let links = b
+        .eval("return document.querySelectorAll(\"#admin-hub a[href='/admin/tenants']\").length")
+        .await;
+    assert_eq!(links, 0, "a tenant's administrator has no tenant list");
 }
 
 /// An agent saves a list filter and comes back to it; a case assigned to
