@@ -433,15 +433,13 @@ impl Store {
         tenant: TenantId,
         entry: CatalogEntry,
     ) -> Result<()> {
-        let (sql, what) = match entry {
-            CatalogEntry::Team(_) => (
-                "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND team_id = $2 AND active = 1",
-                "active users are still in this team: move them first",
-            ),
-            CatalogEntry::Category(_) => (
-                "SELECT COUNT(*) FROM categories WHERE tenant_id = $1 AND parent_id = $2 AND retired_at IS NULL",
-                "categories under it are still in use: retire them first",
-            ),
+        let sql = match entry {
+            CatalogEntry::Team(_) => {
+                "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND team_id = $2 AND active = 1"
+            }
+            CatalogEntry::Category(_) => {
+                "SELECT COUNT(*) FROM categories WHERE tenant_id = $1 AND parent_id = $2 AND retired_at IS NULL"
+            }
             _ => return Ok(()),
         };
         let n: i64 = sqlx::query_scalar(sql)
@@ -449,8 +447,18 @@ impl Store {
             .bind(entry.id())
             .fetch_one(&mut *tx)
             .await?;
-        if n > 0 {
-            return Err(StoreError::Conflict(format!("{n} {what}")));
+        match (n, entry) {
+            (0, _) => {}
+            (n, CatalogEntry::Team(_)) => {
+                return Err(StoreError::Conflict(format!(
+                    "{n} active users are still in this team: move them first"
+                )));
+            }
+            (n, _) => {
+                return Err(StoreError::Conflict(format!(
+                    "{n} categories under it are still in use: retire them first"
+                )));
+            }
         }
         Ok(())
     }

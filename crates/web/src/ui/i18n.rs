@@ -1097,24 +1097,43 @@ impl Tr {
         self.get(&format!("{prefix}.{value}"))
     }
 
-    /// A validation message ("name: is required; team_id: does not exist")
-    /// in the reader's language: the fields by their labels, the common
-    /// reasons in words; a reason without a translation keeps its English.
+    /// A message from the server ("name: is required; team_id: does not
+    /// exist", or a refusal) in the reader's language: fields by their
+    /// labels, reasons and refusals from the message table.
     pub fn error_text(&self, msg: &str) -> String {
         if self.0 == Lang::En {
             return msg.to_string();
         }
+        // A value outside the vocabulary stays as written.
+        let vocab = |prefix: &str, value: &str| {
+            let key = format!("{prefix}.{value}");
+            match self.get(&key) {
+                t if t == key => value.to_string(),
+                t => t.into_owned(),
+            }
+        };
+        let label = |field: &str| {
+            let base = field.split(['[', '.']).next().unwrap_or(field);
+            FIELDS
+                .iter()
+                .find(|(k, _)| *k == base)
+                .map_or(field.to_string(), |(_, zh)| zh.to_string())
+        };
         msg.split("; ")
-            .map(|part| match part.split_once(": ") {
-                Some((field, reason)) => {
-                    let base = field.split(['[', '.']).next().unwrap_or(field);
-                    let label = FIELDS
-                        .iter()
-                        .find(|(k, _)| *k == base)
-                        .map_or(field, |(_, zh)| zh);
-                    format!("{label}：{}", zh_reason(reason))
+            .map(|part| {
+                let field_reason = part.split_once(": ");
+                if let Some((field, reason)) = field_reason
+                    && let Some(zh) = super::messages::zh(reason, vocab)
+                {
+                    return format!("{}：{zh}", label(field));
                 }
-                None => zh_reason(part),
+                if let Some(zh) = super::messages::zh(part, vocab) {
+                    return zh;
+                }
+                match field_reason {
+                    Some((field, reason)) => format!("{}：{reason}", label(field)),
+                    None => part.to_string(),
+                }
             })
             .collect::<Vec<_>>()
             .join("；")
@@ -1155,51 +1174,39 @@ const FIELDS: &[(&str, &str)] = &[
     ("priority", "优先级"),
     ("active", "启用"),
     ("user", "用户"),
+    ("slug", "简称"),
+    ("region", "地区"),
+    ("brand_color", "主色"),
+    ("admin_username", "管理员用户名"),
+    ("admin_display_name", "管理员姓名"),
+    ("admin_password", "管理员密码"),
+    ("required", "必填"),
+    ("leader_id", "班长"),
+    ("interface_user_id", "接口人"),
+    ("custom", "自定义字段"),
+    ("number", "工单编号"),
+    ("duplicate_id", "重复工单"),
+    ("related_id", "关联工单"),
+    ("template_id", "模板"),
+    ("customer_id", "客户"),
+    ("assignee_id", "处理人"),
+    ("channel", "渠道"),
+    ("description", "描述"),
+    ("address", "地址"),
+    ("host", "主机"),
+    ("port", "端口"),
+    ("folder", "文件夹"),
+    ("language", "语言"),
+    ("hours", "工作时间"),
+    ("queue_id", "队列"),
+    ("skills", "技能"),
+    ("kinds", "工作类型"),
+    ("result", "结果"),
+    ("notes", "备注"),
+    ("vin", "车架号"),
+    ("email", "电子邮箱"),
+    ("phone", "电话"),
 ];
-
-fn zh_reason(reason: &str) -> String {
-    const FIXED: &[(&str, &str)] = &[
-        ("is required", "必填"),
-        ("must not be empty", "不能为空"),
-        ("does not exist", "不存在"),
-        ("no such team", "没有这个班组"),
-        ("must be a number", "须为数字"),
-        ("must be a team id", "须为班组编号"),
-        ("must be above zero", "须大于零"),
-        ("must be in the future", "须为将来的时间"),
-        ("must be a date and time", "须为日期和时间"),
-        ("is required for department staff", "部门人员必须选择部门"),
-        ("username is already taken", "用户名已被占用"),
-        ("you cannot deactivate yourself", "不能停用自己的账号"),
-        (
-            "you cannot give up your own administration",
-            "不能取消自己的管理员角色",
-        ),
-        ("a select field needs options", "下拉字段需要选项"),
-        ("may contain only a-z, 0-9 and _", "只能包含 a-z、0-9 和 _"),
-        ("choose an agent", "请选择坐席"),
-        ("choose a department", "请选择部门"),
-        ("choose a category", "请选择分类"),
-    ];
-    if let Some((_, zh)) = FIXED.iter().find(|(en, _)| *en == reason) {
-        return zh.to_string();
-    }
-    if let Some(rest) = reason.strip_prefix("must be between ")
-        && let Some((a, b)) = rest.split_once(" and ")
-    {
-        return format!("须在 {a} 到 {b} 之间");
-    }
-    if let Some(n) = reason
-        .strip_prefix("is longer than ")
-        .and_then(|r| r.strip_suffix(" characters"))
-    {
-        return format!("不能超过 {n} 个字符");
-    }
-    if reason.contains("already exists") || reason.contains("already taken") {
-        return "已存在".into();
-    }
-    reason.to_string()
-}
 
 #[cfg(test)]
 mod tests {
@@ -1312,9 +1319,23 @@ mod tests {
             "名称：必填；默认处理时限：须在 1 到 2160 之间"
         );
         assert_eq!(zh.error_text("team_id: does not exist"), "班组：不存在");
+        // A field without a label, and a reason without Chinese, stay as written.
         assert_eq!(
-            zh.error_text("skills[0].level: must be 1 to 5"),
-            "skills[0].level：must be 1 to 5"
+            zh.error_text("widgets[0]: went missing"),
+            "widgets[0]：went missing"
+        );
+        assert_eq!(
+            zh.error_text("skills[0].level: must be a level from 1 to 5"),
+            "技能：须为 1 到 5 的等级"
+        );
+        // A refusal with no field, with a status in words.
+        assert_eq!(
+            zh.error_text("2 active users are still in this team: move them first"),
+            "班组中仍有 2 名在用用户：请先调出"
+        );
+        assert_eq!(
+            zh.error_text("a case that is closed cannot be passed to a department"),
+            "已关闭的工单不能转交部门"
         );
         assert_eq!(
             Tr(Lang::En).error_text("name: is required"),

@@ -6,6 +6,7 @@ mod board;
 mod calls;
 mod i18n;
 mod mail;
+mod messages;
 mod pages;
 mod routing;
 mod sla;

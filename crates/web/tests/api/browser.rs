@@ -1268,10 +1268,7 @@ async fn an_administrator_sets_up_teams_departments_and_users() {
     .await;
     b.type_into("#user-form input[name=extension]", "8 8").await;
     b.click_nav("#user-form button").await;
-    assert_eq!(
-        b.text(".error").await,
-        "分机号：must be at most 32 digits or letters"
-    );
+    assert_eq!(b.text(".error").await, "分机号：最多 32 位数字或字母");
     let unchanged = admin.ok("/api/v1/users").await;
     assert!(
         unchanged["items"]
