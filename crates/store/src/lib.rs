@@ -52,7 +52,8 @@ pub use outbox::{
 pub use policies::{StoredCalendar, StoredPolicy};
 pub use reports::{QueueCalls, SL_THRESHOLD_SECS, Summary};
 pub use routing::{
-    EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, StateSpan, WorkFilter, WorkSummary,
+    EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, Slice, StateSpan, WorkFilter,
+    WorkSummary,
 };
 pub use sla::{ClockInfo, TickOutcome};
 pub use tasks::TaskFilter;

@@ -904,19 +904,26 @@ impl Store {
 
     /// The user's notifications that are out by `now` (an escalation may be
     /// held until business hours), newest first.
+    /// A user's notices, newest first, `limit` at a time: older than the
+    /// notice `before` when given.
     pub async fn notifications(
         &self,
         tenant: TenantId,
         user: UserId,
         now: Timestamp,
+        before: Option<i64>,
+        limit: u32,
     ) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
             "SELECT id, case_id, kind, body, created_at, deliver_at, read_at FROM notifications \
-             WHERE tenant_id = $1 AND user_id = $2 AND (deliver_at IS NULL OR deliver_at <= $3) ORDER BY id DESC LIMIT 100",
+             WHERE tenant_id = $1 AND user_id = $2 AND (deliver_at IS NULL OR deliver_at <= $3) AND id < $4 \
+             ORDER BY id DESC LIMIT $5",
         )
         .bind(tenant.0)
         .bind(user.0)
         .bind(ms(now))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

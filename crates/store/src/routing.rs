@@ -836,16 +836,17 @@ impl Store {
         tenant: TenantId,
         filter: WorkFilter,
     ) -> Result<Vec<WorkSummary>> {
-        // A team view lists everyone's work; one queue's list is paged by
-        // the first 200 waiting.
-        let limit = if matches!(filter, WorkFilter::InHand) {
-            5000
-        } else {
-            200
+        // A team view lists everyone's work; one queue's list is paged.
+        let (limit, offset) = match filter {
+            WorkFilter::InHand => (5000, 0),
+            WorkFilter::Queue(_, page) => (page.limit, page.offset),
+            _ => (200, 0),
         };
         let (cond, val) = match filter {
             WorkFilter::Agent(a) => ("w.agent_id = $2 AND w.state IN ('offered', 'active')", a.0),
-            WorkFilter::Queue(q) => ("w.queue_id = $2 AND w.state IN ('waiting', 'offered')", q.0),
+            WorkFilter::Queue(q, _) => {
+                ("w.queue_id = $2 AND w.state IN ('waiting', 'offered')", q.0)
+            }
             WorkFilter::Work(w) => ("w.id = $2", w.0),
             WorkFilter::InHand => (
                 "w.agent_id IS NOT NULL AND w.state IN ('offered', 'active') AND w.tenant_id = $2",
@@ -857,7 +858,7 @@ impl Store {
              w.agent_id, w.arrived_at, w.offered_until, c.sla_due_at FROM work_items w \
              JOIN queues q ON q.id = w.queue_id AND q.tenant_id = w.tenant_id \
              JOIN cases c ON c.id = w.case_id AND c.tenant_id = w.tenant_id \
-             WHERE w.tenant_id = $1 AND {cond} ORDER BY w.arrived_at, w.id LIMIT {limit}"
+             WHERE w.tenant_id = $1 AND {cond} ORDER BY w.arrived_at, w.id LIMIT {limit} OFFSET {offset}"
         ))
         .bind(tenant.0)
         .bind(val)
@@ -919,13 +920,21 @@ impl Store {
     }
 }
 
+/// Positions `offset + 1` to `offset + limit` of a list in a fixed order.
+/// A queue's head keeps leaving, so its list is paged by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub offset: u32,
+    pub limit: u32,
+}
+
 /// Which work items to summarise.
 #[derive(Debug, Clone, Copy)]
 pub enum WorkFilter {
     /// Offered to or in the hands of an agent.
     Agent(UserId),
-    /// Waiting in a queue.
-    Queue(QueueId),
+    /// Waiting in a queue, in the order of arrival: a page of it.
+    Queue(QueueId, Slice),
     Work(WorkId),
     /// Offered to or in the hands of any agent.
     InHand,

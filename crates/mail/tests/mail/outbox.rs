@@ -387,7 +387,13 @@ async fn refused_mail_is_retried_or_given_up_and_the_agent_told() {
         );
         let notes = env
             .store
-            .notifications(env.tenant, staff.user_id.unwrap(), Timestamp::now())
+            .notifications(
+                env.tenant,
+                staff.user_id.unwrap(),
+                Timestamp::now(),
+                None,
+                100,
+            )
             .await
             .unwrap();
         assert_eq!(notes.len(), 1, "{backend}");

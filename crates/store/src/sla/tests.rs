@@ -193,7 +193,7 @@ impl World {
 
     async fn notices(&self, user: UserId, now: &str) -> Vec<String> {
         self.store
-            .notifications(self.system.tenant_id, user, at(now))
+            .notifications(self.system.tenant_id, user, at(now), None, 100)
             .await
             .expect("notifications")
             .into_iter()

@@ -380,15 +380,31 @@ pub async fn outbound_source(
     Ok(([(header::CONTENT_TYPE, "message/rfc822")], raw))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
 pub async fn notifications(
     State(state): State<AppState>,
     auth: Auth,
+    Query(q): Query<PageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let limit = super::limit(q.limit);
+    let before = super::cursor(&q.cursor)?;
     let items = state
         .store
-        .notifications(auth.tenant.id, auth.user.id, Timestamp::now())
+        .notifications(
+            auth.tenant.id,
+            auth.user.id,
+            Timestamp::now(),
+            before,
+            limit,
+        )
         .await?;
-    Ok(axum::Json(json!({ "items": items })))
+    Ok(axum::Json(super::Page::new(items, limit, |n| n.id)))
 }
 
 pub async fn read_notifications(

@@ -447,18 +447,27 @@ pub async fn status(
     ))
 }
 
+/// A queue's waiting work in the order it arrived, a page at a time. The
+/// cursor is a position: the head of a queue keeps leaving.
 pub async fn waiting(
     State(state): State<AppState>,
     auth: Auth,
     Id(id): Id,
+    Query(q): Query<super::mail::PageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth.need(Permission::Supervise)?;
     state.store.queue(auth.tenant.id, QueueId(id)).await?;
+    let limit = super::limit(q.limit);
+    let offset = super::cursor(&q.cursor)?.unwrap_or(0);
+    let offset = u32::try_from(offset)
+        .map_err(|_| ApiError::field("cursor", "is not a cursor this API returned"))?;
+    let slice = store::Slice { offset, limit };
     let items = state
         .store
-        .work_summaries(auth.tenant.id, WorkFilter::Queue(QueueId(id)))
+        .work_summaries(auth.tenant.id, WorkFilter::Queue(QueueId(id), slice))
         .await?;
-    Ok(axum::Json(json!({ "items": items })))
+    let next_cursor = (items.len() as u32 >= limit).then(|| (offset + limit).to_string());
+    Ok(axum::Json(super::Page { items, next_cursor }))
 }
 
 /// Server-sent events: `routing` with the agents concerned, whenever the

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::api::mail::{AddressBody, ReplyBody, TemplateBody};
 use crate::api::mailboxes::{self, MailboxBody};
 use crate::error::ApiError;
+use crate::extract::Query;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
@@ -465,25 +466,43 @@ pub async fn log(State(state): State<AppState>, ui: UiAuth) -> Page {
 struct NotificationsPage {
     c: Chrome,
     items: Vec<(Notification, String)>,
+    /// The last notice shown, when older ones follow.
+    older: Option<i64>,
 }
 
 /// The user's notifications; opening the page marks them read.
-pub async fn notifications(State(state): State<AppState>, ui: UiAuth) -> Page {
+#[derive(Deserialize, Default)]
+pub struct OlderQuery {
+    before: Option<i64>,
+}
+
+/// Notices shown at a time.
+const NOTICES_PAGE: u32 = 50;
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Query(q): Query<OlderQuery>,
+) -> Page {
     let c = Chrome::new(&ui, "notifications");
     let (tenant, user) = (ui.0.tenant.id, ui.0.user.id);
-    let items = or_page(
+    let found = or_page(
         &c,
         state
             .store
-            .notifications(tenant, user, Timestamp::now())
+            .notifications(tenant, user, Timestamp::now(), q.before, NOTICES_PAGE)
             .await,
-    )?
-    .into_iter()
-    .map(|n| {
-        let at = c.time(n.created_at);
-        (n, at)
-    })
-    .collect();
+    )?;
+    let older = (found.len() as u32 >= NOTICES_PAGE)
+        .then(|| found.last().map(|n| n.id))
+        .flatten();
+    let items = found
+        .into_iter()
+        .map(|n| {
+            let at = c.time(n.created_at);
+            (n, at)
+        })
+        .collect();
     or_page(
         &c,
         state
@@ -491,5 +510,5 @@ pub async fn notifications(State(state): State<AppState>, ui: UiAuth) -> Page {
             .mark_notifications_read(tenant, user, Timestamp::now())
             .await,
     )?;
-    Ok(render(&NotificationsPage { c, items }))
+    Ok(render(&NotificationsPage { c, items, older }))
 }

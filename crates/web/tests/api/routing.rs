@@ -171,6 +171,15 @@ async fn work_is_offered_accepted_rejected_assigned_and_recovered() {
             .await;
         let waiting = sup.ok(&format!("/api/v1/routing/queues/{qid}/waiting")).await;
         assert!(waiting["items"].as_array().unwrap().iter().all(|w| w["case_id"] != phone["id"]), "{waiting}");
+        // Paged by position in the queue, oldest first.
+        let all: Vec<Value> = waiting["items"].as_array().unwrap().clone();
+        assert!(all.len() >= 2, "{waiting}");
+        let head = sup.ok(&format!("/api/v1/routing/queues/{qid}/waiting?limit=1")).await;
+        assert_eq!(head["items"].as_array().unwrap().len(), 1);
+        assert_eq!(head["items"][0]["id"], all[0]["id"]);
+        let cursor = head["next_cursor"].as_str().expect("more waiting").to_string();
+        let next = sup.ok(&format!("/api/v1/routing/queues/{qid}/waiting?limit=1&cursor={cursor}")).await;
+        assert_eq!(next["items"][0]["id"], all[1]["id"], "{next}");
         let restarted = web::acd::Acd::new(app.store.clone());
         let tenant = app.tenants["a"];
         let view = restarted.agent_view(tenant, UserId(agent.user_id)).await.expect("recovered");

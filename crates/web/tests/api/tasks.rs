@@ -1,7 +1,7 @@
 use crate::harness::*;
 use domain::role::Role;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_task_goes_to_the_department_and_the_case_comes_back() {
@@ -66,6 +66,15 @@ async fn a_task_goes_to_the_department_and_the_case_comes_back() {
             .map(|n| (n["kind"].as_str().unwrap(), n["body"].as_str().unwrap()))
             .collect();
         assert_eq!(kinds, [("task_returned", "不属于质量部职责"), ("task_answered", "已核实，服务站将免费返修")]);
+        // Paged, newest first: one at a time reaches the older one, then the end.
+        let first = agent.ok("/api/v1/notifications?limit=1").await;
+        assert_eq!(first["items"][0]["kind"], "task_returned");
+        let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+        let second = agent.ok(&format!("/api/v1/notifications?limit=1&cursor={cursor}")).await;
+        assert_eq!(second["items"][0]["kind"], "task_answered", "{second}");
+        let cursor = second["next_cursor"].as_str().unwrap_or_default().to_string();
+        let end = agent.ok(&format!("/api/v1/notifications?limit=1&cursor={cursor}")).await;
+        assert_eq!((end["items"].clone(), end["next_cursor"].clone()), (json!([]), Value::Null));
         // A note mentioning colleagues (an e-mail address is no mention) tells them.
         let (status, _) = agent
             .post(&format!("/api/v1/cases/{id}/interactions"), json!({"kind": "note", "body": "@a.supervisor 请看 @A.Agent 客户 wang@a.team_leader.cn"}))
