@@ -347,14 +347,14 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let row = crate::exec::query(format!(
-            "SELECT {name_col} AS name, retired_at FROM {table} WHERE tenant_id = $1 AND id = $2"
+            "SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.0)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let old_name = row.text("name")?;
+        let old_name = row.text(name_col)?;
         let was_active = row.opt_int("retired_at")?.is_none();
         let mut changed: Vec<(&str, String)> = Vec::new();
         let mut q = Sql::new(&format!("UPDATE {table} SET id = id"));
@@ -366,7 +366,8 @@ impl Store {
             ("leader_id", ch.leader_id),
             ("interface_user_id", ch.interface_user_id),
         ] {
-            if let Some(user) = user {
+            // Only what differs is written and audited.
+            if let Some(user) = user.filter(|u| Some(u.map(|x| x.0)) != row.opt_int(field).ok()) {
                 if let Some(u) = user {
                     exists(&mut tx, "users", tenant, u.0, field).await?;
                 }
@@ -378,16 +379,27 @@ impl Store {
                 changed.push((field, user.map_or("-".into(), |u| u.to_string())));
             }
         }
-        if let Some(h) = ch.default_deadline_hours {
+        if let Some(h) = ch
+            .default_deadline_hours
+            .filter(|h| Some(*h) != row.int("default_deadline_hours").ok())
+        {
             q.push(", default_deadline_hours = ").int(h);
             changed.push(("default_deadline_hours", h.to_string()));
         }
-        if let Some(r) = ch.required {
+        if let Some(r) = ch
+            .required
+            .filter(|r| Some(i64::from(*r)) != row.int("required").ok())
+        {
             q.push(", required = ").int(i64::from(r));
             changed.push(("required", r.to_string()));
         }
-        if let Some(o) = &ch.options {
-            let text = serde_json::to_string(o).unwrap_or_default();
+        let options = ch
+            .options
+            .as_ref()
+            .map(|o| serde_json::to_string(o).unwrap_or_default());
+        if let (Some(o), Some(text)) = (&ch.options, options)
+            && Some(&text) != row.text("options").ok().as_ref()
+        {
             q.push(", options = ").str(&text);
             changed.push(("options", o.join(", ")));
         }

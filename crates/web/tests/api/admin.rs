@@ -54,6 +54,14 @@ async fn catalogue_entries_are_renamed_retired_and_restored() {
         }
         let (s, d) = admin.patch(&format!("/api/v1/departments/{dept}"), json!({"default_deadline_hours": 24})).await;
         assert_eq!((s, d["default_deadline_hours"].as_i64()), (StatusCode::OK, Some(24)), "{d}");
+        // Saving again what is already there changes and audits nothing.
+        let (s, _) = admin
+            .patch(&format!("/api/v1/departments/{dept}"), json!({"default_deadline_hours": 24, "interface_user_id": null}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let audit = admin.ok("/api/v1/audit").await;
+        let saves = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "department.update").count();
+        assert_eq!(saves, 1, "{audit}");
 
         // A team with active members is not retired; an empty one is, and is
         // then refused to new users and cases until it is restored.
