@@ -441,7 +441,39 @@ impl Store {
     }
 }
 
+/// A row of the tenant's `table`, reading `cols`; the field is invalid
+/// when there is none.
+async fn referenced<E: crate::exec::Exec>(
+    conn: &mut E,
+    table: &str,
+    cols: &str,
+    tenant: TenantId,
+    id: i64,
+    field: &str,
+) -> Result<E::Row> {
+    crate::exec::query(format!(
+        "SELECT {cols} FROM {table} WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| StoreError::invalid(field, "does not exist"))
+}
+
 /// Checks that a referenced row exists in the tenant; otherwise the field is invalid.
+pub(crate) async fn exists<E: crate::exec::Exec>(
+    conn: &mut E,
+    table: &str,
+    tenant: TenantId,
+    id: i64,
+    field: &str,
+) -> Result<()> {
+    referenced(conn, table, "id", tenant, id, field)
+        .await
+        .map(drop)
+}
+
 /// Like [`exists`], for a catalogue entry about to be used anew: a retired
 /// one is refused.
 pub(crate) async fn in_use<E: crate::exec::Exec>(
@@ -451,39 +483,10 @@ pub(crate) async fn in_use<E: crate::exec::Exec>(
     id: i64,
     field: &str,
 ) -> Result<()> {
-    let found = crate::exec::query(format!(
-        "SELECT retired_at FROM {table} WHERE tenant_id = $1 AND id = $2"
-    ))
-    .bind(tenant.0)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    match found {
-        None => Err(StoreError::invalid(field, "does not exist")),
-        Some(r) if r.opt_int("retired_at")?.is_some() => {
-            Err(StoreError::invalid(field, "is retired"))
-        }
-        Some(_) => Ok(()),
-    }
-}
-
-pub(crate) async fn exists<E: crate::exec::Exec>(
-    conn: &mut E,
-    table: &str,
-    tenant: TenantId,
-    id: i64,
-    field: &str,
-) -> Result<()> {
-    let found = crate::exec::query(format!(
-        "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2"
-    ))
-    .bind(tenant.0)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(StoreError::invalid(field, "does not exist")),
+    let r = referenced(conn, table, "retired_at", tenant, id, field).await?;
+    match r.opt_int("retired_at")? {
+        Some(_) => Err(StoreError::invalid(field, "is retired")),
+        None => Ok(()),
     }
 }
 
