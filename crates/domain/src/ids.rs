@@ -38,5 +38,7 @@ id_type!(
     SkillId,
     WorkId,
     CallId,
+    ArticleId,
+    KbCategoryId,
     EntryRuleId,
 );

@@ -11,6 +11,7 @@ pub mod error;
 pub mod html;
 pub mod ics;
 pub mod ids;
+pub mod knowledge;
 pub mod mail;
 pub mod mime;
 pub mod model;

@@ -41,6 +41,8 @@ pub enum Permission {
     ViewAudit,
     /// Watch queues and agents live, change an agent's state, assign and move routed work.
     Supervise,
+    /// Write and revise knowledge articles, scripts and announcements.
+    EditKnowledge,
     /// The outsourcer's own staff: create client tenants with their first
     /// administrator, and change a tenant's name, time zone and look. It
     /// reaches the tenants' settings, never their cases.
@@ -102,12 +104,16 @@ mod tests {
             P::Administer,
             P::ViewAudit,
             P::Supervise,
+            P::EditKnowledge,
             P::ManageTenants,
         ];
         let expect: &[(Role, &[P])] = &[
             (Role::Operator, &all),
-            (Role::Admin, &all[..11]),
-            (Role::Supervisor, &[&all[..8], &[P::Supervise]].concat()),
+            (Role::Admin, &all[..12]),
+            (
+                Role::Supervisor,
+                &[&all[..8], &[P::Supervise, P::EditKnowledge]].concat(),
+            ),
             (
                 Role::TeamLeader,
                 &[
@@ -119,6 +125,7 @@ mod tests {
                     P::ViewReports,
                     P::ViewMailLog,
                     P::Supervise,
+                    P::EditKnowledge,
                 ],
             ),
             (

@@ -172,6 +172,42 @@ pub(crate) async fn touch<E: Exec>(
     Ok(())
 }
 
+/// Keeps a file's bytes. Content-addressed: the same file is stored once.
+/// In the rows the conflict clause sees to it; bytes put aside are looked
+/// for first, so that they are not put aside twice.
+pub(crate) async fn put_blob<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    a: &AttachmentInput,
+) -> Result<()> {
+    let sha = a.sha256();
+    let known = conn.puts_aside()
+        && query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
+            .bind(tenant.0)
+            .bind(sha)
+            .fetch_optional(conn)
+            .await?
+            .is_some();
+    if !known {
+        let aside = conn.put_aside(a.data(), Some(sha))?;
+        let data: &[u8] = if aside.is_some() { &[] } else { a.data() };
+        query(
+            "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset, data_base64_len) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, sha256) DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(sha)
+        .bind(a.data().len() as i64)
+        .bind(data)
+        .bind(aside.map(|x| x.segment))
+        .bind(aside.map(|x| x.offset))
+        .bind(aside.and_then(|x| x.base64_len))
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Numbers and writes a new case, with the contact that opened it.
 pub(crate) async fn insert_case<E: Exec>(
     tx: &mut E,
@@ -319,33 +355,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .int("id")?;
     for a in attachments {
         let sha = a.sha256();
-        // Content-addressed: the same file attached twice is stored once. In
-        // the rows the conflict clause sees to it; bytes put aside are looked
-        // for first, so that they are not put aside twice.
-        let known = conn.puts_aside()
-            && query("SELECT 1 AS known FROM blobs WHERE tenant_id = $1 AND sha256 = $2")
-                .bind(actor.tenant_id.0)
-                .bind(sha)
-                .fetch_optional(conn)
-                .await?
-                .is_some();
-        if !known {
-            let aside = conn.put_aside(a.data(), Some(sha))?;
-            let data: &[u8] = if aside.is_some() { &[] } else { a.data() };
-            query(
-                "INSERT INTO blobs (tenant_id, sha256, size, data, data_segment, data_offset, data_base64_len) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, sha256) DO NOTHING",
-            )
-            .bind(actor.tenant_id.0)
-            .bind(sha)
-            .bind(a.data().len() as i64)
-            .bind(data)
-            .bind(aside.map(|x| x.segment))
-            .bind(aside.map(|x| x.offset))
-            .bind(aside.and_then(|x| x.base64_len))
-            .execute(conn)
-            .await?;
-        }
+        put_blob(conn, actor.tenant_id, a).await?;
         query(
             "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
         )

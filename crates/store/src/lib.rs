@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod exec;
 mod history;
+mod knowledge;
 mod lite;
 mod mail;
 mod mailboxes;
@@ -41,6 +42,7 @@ pub use db::{Backend, Store};
 pub use desk::SavedFilter;
 pub use error::StoreError;
 pub use history::Contact;
+pub use knowledge::{ArticleFilter, ArticleSummary, ArticleUse, FileChange, KbCategory};
 pub use mail::{
     Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
     SpooledMail,

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_board"),
     migration!(13, "0013_desk"),
     migration!(14, "0014_admin"),
+    migration!(15, "0015_knowledge"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

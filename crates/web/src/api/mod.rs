@@ -7,6 +7,7 @@ pub(crate) mod cases;
 pub mod cti;
 pub(crate) mod customers;
 pub mod import;
+pub(crate) mod knowledge;
 pub(crate) mod mail;
 pub(crate) mod mailboxes;
 pub(crate) mod routing;
@@ -145,6 +146,26 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tasks/{id}", get(tasks::get_one))
         .route("/api/v1/tasks/{id}/answer", post(tasks::answer))
         .route("/api/v1/tasks/{id}/return", post(tasks::send_back))
+        .route(
+            "/api/v1/kb/categories",
+            get(knowledge::categories).post(knowledge::create_category),
+        )
+        .route(
+            "/api/v1/articles",
+            get(knowledge::list).post(knowledge::create),
+        )
+        .route(
+            "/api/v1/articles/{id}",
+            get(knowledge::get_one)
+                .put(knowledge::revise)
+                .patch(knowledge::set_active),
+        )
+        .route("/api/v1/articles/{id}/versions", get(knowledge::versions))
+        .route("/api/v1/articles/{id}/files/{sha}", get(knowledge::file))
+        .route(
+            "/api/v1/cases/{id}/articles",
+            get(knowledge::used_on_case).post(knowledge::use_on_case),
+        )
         .route("/api/v1/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/api/v1/tenants/{id}",

@@ -209,6 +209,9 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is longer than 500 characters", "不能超过 500 个字符"),
     ("is longer than 40 characters", "不能超过 40 个字符"),
     ("is longer than 100000 characters", "不能超过 100000 个字符"),
+    // Knowledge.
+    ("at most 30", "最多 30 个"),
+    ("is before valid_from", "早于生效日期"),
     // Mail.
     ("at most 50 recipients in all", "收件人合计最多 50 个"),
     (

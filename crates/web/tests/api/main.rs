@@ -12,6 +12,7 @@ mod cases;
 mod cti;
 mod customers;
 mod import;
+mod knowledge;
 mod mail;
 mod routing;
 mod session;
