@@ -171,7 +171,7 @@ pub async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(write_article(&state, &auth, None, b).await?),
+        axum::Json(write_article(&state, &auth, None, b, Vec::new()).await?),
     ))
 }
 
@@ -182,16 +182,18 @@ pub async fn revise(
     Json(b): Json<ArticleBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(
-        write_article(&state, &auth, Some(ArticleId(id)), b).await?,
+        write_article(&state, &auth, Some(ArticleId(id)), b, Vec::new()).await?,
     ))
 }
 
-/// Checks a new article, or a new version of `id`, and saves it.
+/// Checks a new article, or a new version of `id`, and saves it; files
+/// come base64 in the body (the API) or as they are (a form's upload).
 pub async fn write_article(
     state: &AppState,
     auth: &Auth,
     id: Option<ArticleId>,
     b: ArticleBody,
+    uploaded: Vec<domain::model::AttachmentInput>,
 ) -> Result<Article, ApiError> {
     auth.need(Permission::EditKnowledge)?;
     let mut e = Errors::default();
@@ -199,7 +201,8 @@ pub async fn write_article(
     if let Err(fields) = &parsed {
         fields.iter().for_each(|f| e.push(f.clone()));
     }
-    let files = attachments(&b.files, &mut e);
+    let mut files = attachments(&b.files, &mut e);
+    files.extend(uploaded);
     if id.is_some() && b.base_version.is_none() {
         e.push(domain::FieldError::new("base_version", "is required"));
     }

@@ -466,6 +466,80 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("fieldkind.number", "Number", "数字"),
     ("fieldkind.date", "Date", "日期"),
     ("fieldkind.select", "Choice", "下拉选择"),
+    ("nav.kb", "Knowledge", "知识库"),
+    ("kb.add_files", "Add files", "添加附件"),
+    ("kb.answer_case", "Answer a case from it", "用于回复工单"),
+    ("kb.body", "Text", "正文"),
+    ("kb.category", "Category", "分类"),
+    ("kb.change_note", "What changed and why", "修改说明"),
+    ("kb.changed", "changed", "修改了"),
+    ("kb.current", "current version", "当前版本"),
+    ("kb.files", "Files", "附件"),
+    (
+        "kb.for_case",
+        "Looking for an answer to case",
+        "正在为工单查找答案",
+    ),
+    ("kb.history", "Versions", "版本历史"),
+    ("kb.kind", "Kind", "类型"),
+    ("kb.language", "Language", "语言"),
+    ("kb.new", "New article", "新建文章"),
+    ("kb.new_category", "New category", "新建分类"),
+    ("kb.not_valid", "not valid today", "今日不适用"),
+    (
+        "kb.old_version",
+        "You are reading an old version:",
+        "您正在查看旧版本：",
+    ),
+    ("kb.products", "Products and models", "相关产品/车型"),
+    ("kb.restore", "Bring back", "恢复使用"),
+    ("kb.retire", "Retire", "停用"),
+    (
+        "kb.retired",
+        "Retired: kept with its versions, no longer listed.",
+        "已停用：版本仍保留，但不再列出。",
+    ),
+    ("kb.source", "Source", "信息来源"),
+    (
+        "kb.source_help",
+        "Who supplied it, when, e.g. the client's marketing department, e-mail of 2026-03-02",
+        "谁在何时提供，如：委托方市场部 2026-03-02 邮件",
+    ),
+    ("kb.tags", "Tags", "标签"),
+    ("kb.title", "Title", "标题"),
+    (
+        "kb.use_version",
+        "Answered from version",
+        "已据此回复，版本",
+    ),
+    ("kb.valid", "Valid", "有效期"),
+    ("kb.valid_from", "Valid from", "生效日期"),
+    ("kb.valid_to", "Valid until", "截止日期"),
+    ("kb.version", "version", "版本"),
+    ("kb.visibility", "Who may read it", "可见范围"),
+    ("kb.words", "Words", "关键词"),
+    ("articlekind.article", "Article", "文章"),
+    ("articlekind.faq", "FAQ", "常见问题"),
+    ("articlekind.glossary", "Glossary term", "术语"),
+    ("articlekind.download", "Download", "下载"),
+    ("visibility.internal", "Agents only", "仅内部"),
+    ("visibility.public", "Public", "公开"),
+    ("kbfield.kind", "kind", "类型"),
+    ("kbfield.visibility", "who may read it", "可见范围"),
+    ("kbfield.language", "language", "语言"),
+    ("kbfield.category_id", "category", "分类"),
+    ("kbfield.title", "title", "标题"),
+    ("kbfield.body", "text", "正文"),
+    ("kbfield.tags", "tags", "标签"),
+    ("kbfield.products", "products", "相关产品"),
+    ("kbfield.valid_from", "valid from", "生效日期"),
+    ("kbfield.valid_to", "valid until", "截止日期"),
+    ("kbfield.files", "files", "附件"),
+    (
+        "event.article_used",
+        "Answered from the knowledge base",
+        "引用知识库",
+    ),
     ("nav.wallboard", "Wallboard", "监控大屏"),
     ("nav.team", "Team", "班组视图"),
     ("board.title", "Wallboard", "实时监控大屏"),
@@ -1206,6 +1280,16 @@ const FIELDS: &[(&str, &str)] = &[
     ("vin", "车架号"),
     ("email", "电子邮箱"),
     ("phone", "电话"),
+    ("source", "信息来源"),
+    ("title", "标题"),
+    ("tags", "标签"),
+    ("products", "相关产品"),
+    ("valid_from", "生效日期"),
+    ("valid_to", "截止日期"),
+    ("change_note", "修改说明"),
+    ("base_version", "所依据的版本"),
+    ("keep_files", "保留的附件"),
+    ("visibility", "可见范围"),
 ];
 
 #[cfg(test)]
@@ -1253,6 +1337,16 @@ mod tests {
                 domain::routing::AgentStatus::ALL
                     .iter()
                     .map(|v| format!("agent.{v}")),
+            )
+            .chain(
+                domain::knowledge::ArticleKind::ALL
+                    .iter()
+                    .map(|v| format!("articlekind.{v}")),
+            )
+            .chain(
+                domain::knowledge::Visibility::ALL
+                    .iter()
+                    .map(|v| format!("visibility.{v}")),
             )
             .chain(
                 domain::routing::BreakReason::ALL

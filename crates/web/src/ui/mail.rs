@@ -17,7 +17,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::ids::CaseId;
 use domain::mail::ClosedReply;
-use domain::model::AttachmentInput;
 use domain::role::Permission;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -55,64 +54,32 @@ pub async fn reply(
     State(state): State<AppState>,
     ui: UiAuth,
     Path(id): Path<i64>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Page {
     let c = Chrome::new(&ui, "cases");
-    let mut body = ReplyBody::default();
-    let mut files = Vec::new();
-    let mut csrf = None;
-    let list = |v: &str| -> Vec<String> {
+    let list = |v: String| -> Vec<String> {
         v.split([',', ';', '，', '；', '\n'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect()
     };
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return Ok(back_to_case(
-                    id,
-                    Err(ApiError::field("form", e.to_string())),
-                ));
-            }
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "files" {
-            let filename = field.file_name().unwrap_or_default().to_string();
-            let content_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_string();
-            let data = match field.bytes().await {
-                Ok(d) => d,
-                Err(e) => {
-                    return Ok(back_to_case(
-                        id,
-                        Err(ApiError::field("files", e.to_string())),
-                    ));
-                }
-            };
-            if !filename.is_empty() && !data.is_empty() {
-                files.push(AttachmentInput::new(filename, content_type, data.to_vec()));
-            }
-            continue;
-        }
-        let value = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "csrf" => csrf = Some(value),
-            "to" => body.to = list(&value),
-            "cc" => body.cc = list(&value),
-            "bcc" => body.bcc = list(&value),
-            "subject" => body.subject = Some(value),
-            "body" => body.body = Some(value),
-            "template_id" => body.template_id = value.parse().ok(),
-            "then" => body.then = Some(value),
-            _ => {}
-        }
-    }
+    let posted = match super::upload::Posted::read(form, "files").await {
+        Ok(p) => p,
+        Err(e) => return Ok(back_to_case(id, Err(e))),
+    };
+    let body = ReplyBody {
+        to: list(posted.one("to")),
+        cc: list(posted.one("cc")),
+        bcc: list(posted.one("bcc")),
+        subject: posted.get("subject"),
+        body: posted.get("body"),
+        template_id: posted.one("template_id").parse().ok(),
+        then: posted.get("then"),
+        ..Default::default()
+    };
+    let csrf = posted.get("csrf");
+    let files = posted.files;
     or_page(&c, csrf_ok(&ui.0, csrf.as_deref()))?;
     let r = async {
         ui.0.need(Permission::WorkCases)?;

@@ -212,8 +212,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     // Knowledge.
     ("at most 30", "最多 30 个"),
     ("is before valid_from", "早于生效日期"),
-    ("names a file this article does not have", "指定了本文章没有的文件"),
-    ("version {current} was saved since version {base}: open it again and redo the change", "在第 {base} 版之后已有人保存了第 {current} 版：请重新打开并再做一次修改"),
+    (
+        "names a file this article does not have",
+        "指定了本文章没有的文件",
+    ),
+    (
+        "version {current} was saved since version {base}: open it again and redo the change",
+        "在第 {base} 版之后已有人保存了第 {current} 版：请重新打开并再做一次修改",
+    ),
     // Mail.
     ("at most 50 recipients in all", "收件人合计最多 50 个"),
     (

@@ -5,6 +5,7 @@ mod admin;
 mod board;
 mod calls;
 mod i18n;
+mod knowledge;
 mod mail;
 mod messages;
 mod pages;
@@ -12,6 +13,7 @@ mod routing;
 mod sla;
 mod staffing;
 mod tenants;
+mod upload;
 
 use crate::AppState;
 use crate::auth::{Auth, cookie};
@@ -76,6 +78,18 @@ pub fn routes() -> Router<AppState> {
         .route("/cti", get(calls::settings))
         .route("/cti/token", post(calls::new_token))
         .route("/cti/extensions/{id}", post(calls::save_extension))
+        .route("/kb", get(knowledge::list))
+        .route("/kb/categories", post(knowledge::add_kb_category))
+        .route("/kb/new", get(knowledge::new_form).post(knowledge::create))
+        .route("/kb/{id}", get(knowledge::article))
+        .route(
+            "/kb/{id}/edit",
+            get(knowledge::edit_form).post(knowledge::revise),
+        )
+        .route("/kb/{id}/active", post(knowledge::set_active))
+        .route("/kb/{id}/use", post(knowledge::use_on_case))
+        .route("/kb/{id}/v/{version}", get(knowledge::old_version))
+        .route("/kb/{id}/files/{sha}", get(knowledge::file))
         .route("/admin", get(admin::home))
         .route("/admin/tenant", post(tenants::update_own))
         .route("/admin/tenants", get(tenants::list).post(tenants::create))

@@ -374,6 +374,8 @@ struct CasePage {
     /// The case's custom field values, by label.
     custom_values: Vec<(String, String)>,
     custom_inputs: Vec<FieldInput>,
+    /// Knowledge articles its agents answered from.
+    articles: Vec<store::ArticleUse>,
     types: &'static [CaseType],
     priorities: &'static [Priority],
     assignee: String,
@@ -611,6 +613,12 @@ pub async fn case(
                     ),
                 }
             }
+            "article_used" => format!(
+                "{} ({} {})",
+                e.data.get("title").map_or("", |s| s.as_str()),
+                c.t.get("kb.version"),
+                e.data.get("version").map_or("", |s| s.as_str())
+            ),
             "updated" => e
                 .data
                 .iter()
@@ -661,6 +669,7 @@ pub async fn case(
         category_choices: category_choices(&categories, d.case.summary.category_id),
         custom_values: custom_values(&fields, &d.case.custom),
         custom_inputs: custom_inputs(&fields, &d.case.custom),
+        articles: or_page(&c, state.store.case_articles(tenant, CaseId(id)).await)?,
         types: CaseType::ALL,
         priorities: Priority::ALL,
         created: c.time(s.created_at),
@@ -849,7 +858,11 @@ pub async fn merge(
 }
 
 /// A case typed by number into a form; none is the field's error.
-async fn by_number(state: &AppState, ui: &UiAuth, n: CaseNumber) -> Result<CaseId, ApiError> {
+pub(super) async fn by_number(
+    state: &AppState,
+    ui: &UiAuth,
+    n: CaseNumber,
+) -> Result<CaseId, ApiError> {
     match state.store.case_by_number(ui.0.tenant.id, n).await {
         Err(store::StoreError::NotFound) => Err(ApiError::field("number", "does not exist")),
         r => Ok(r?),

@@ -1607,3 +1607,97 @@ async fn an_agent_saves_a_filter_sees_what_is_new_and_uses_the_keyboard() {
         .await;
     let _ = old;
 }
+
+/// A supervisor writes a knowledge article with a file and revises it with
+/// new information from the client; an agent finds it from a case, answers
+/// from it, and the case records the version.
+#[tokio::test]
+async fn a_supervisor_writes_an_article_and_an_agent_answers_a_case_from_it() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("kb-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let brochure = dir.join("保养手册.txt");
+    std::fs::write(&brochure, "首保 5000 公里").unwrap();
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.supervisor").await;
+    b.click_nav("nav a[href='/kb']").await;
+    b.type_into("#new-kb-category input[name=name]", "售后政策")
+        .await;
+    b.click_nav("#new-kb-category button").await;
+    b.click_nav("#kb-new").await;
+    b.click("#article-form select[name=category_id] option:nth-child(2)")
+        .await;
+    b.type_into("#article-title-input", "保养周期").await;
+    b.type_into("#article-body-input", "首次保养 5000 公里或 6 个月。")
+        .await;
+    b.type_into("#article-form input[name=tags]", "保养, 首保")
+        .await;
+    b.upload("#article-form input[name=files]", &brochure).await;
+    // No source: the server says which field.
+    b.eval("document.querySelector('#article-form').noValidate = true")
+        .await;
+    b.click_nav("#save-article").await;
+    assert_eq!(b.text(".error").await, "信息来源：必填");
+    b.click("#article-form select[name=category_id] option:nth-child(2)")
+        .await;
+    b.type_into("#article-title-input", "保养周期").await;
+    b.type_into("#article-body-input", "首次保养 5000 公里或 6 个月。")
+        .await;
+    b.type_into("#article-form input[name=tags]", "保养, 首保")
+        .await;
+    b.upload("#article-form input[name=files]", &brochure).await;
+    b.type_into("#article-source-input", "委托方售后部 2026-03-02 邮件")
+        .await;
+    b.click_nav("#save-article").await;
+    assert_eq!(b.text("#article-title").await, "保养周期");
+    assert!(b.text("#article-files").await.contains("保养手册.txt"));
+
+    b.click_nav("#edit-article").await;
+    b.type_into("#article-body-input", "首次保养 7500 公里或 6 个月。")
+        .await;
+    b.type_into("#article-source-input", "委托方市场部 2026-03-10 通知")
+        .await;
+    b.type_into("#article-note-input", "里程调整").await;
+    b.click_nav("#save-article").await;
+    assert!(b.text("#article-body").await.contains("7500"));
+    let history = b.text("#versions").await;
+    assert!(
+        history.contains("委托方市场部 2026-03-10 通知") && history.contains("修改了: 正文"),
+        "{history}"
+    );
+    assert!(
+        b.text("#article-files").await.contains("保养手册.txt"),
+        "the file is kept"
+    );
+    b.screenshot("kb-article").await;
+
+    // The agent looks for an answer from a case.
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let case = agent
+        .create(
+            "/api/v1/cases",
+            json!({"type": "inquiry", "channel": "phone", "subject": "首保多少公里"}),
+        )
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/cases/{id}", app.base)).await;
+    b.type_into("#kb-find input[name=q]", "保养").await;
+    b.click_nav("#kb-find button").await;
+    assert!(b.text("#kb-for-case").await.contains(&format!("#{id}")));
+    b.click_nav("#articles tbody tr:first-child a").await;
+    b.click_nav("#versions li:last-child a").await;
+    assert!(b.text("#old-version").await.contains("1"));
+    assert!(
+        b.text("#article-body").await.contains("5000"),
+        "the old version reads as it was"
+    );
+    b.click_nav("#versions li:first-child a").await;
+    b.click_nav("#use-this").await;
+    assert!(b.url().await.ends_with(&format!("/cases/{id}")));
+    assert!(b.text("#articles-used").await.contains("保养周期"));
+    let used = agent.ok(&format!("/api/v1/cases/{id}/articles")).await;
+    assert_eq!(used["items"][0]["version"], 2, "{used}");
+    assert!(b.text(".timeline").await.contains("引用知识库"));
+}
