@@ -94,7 +94,8 @@ async fn main() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = web::AppState::new(store.clone(), false);
+    let index = std::sync::Arc::new(search::SearchIndex::in_memory().expect("index"));
+    let state = web::AppState::new(store.clone(), false, index);
     tokio::spawn(async move {
         let _ = web::serve(listener, state, std::future::pending()).await;
     });

@@ -12,6 +12,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// Where the search index lives (default: `search` in the data directory).
+    pub search_dir: Option<PathBuf>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
     pub smtp_listen: Option<String>,
@@ -54,6 +56,7 @@ pub struct Overrides {
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
+    pub search_dir: PathBuf,
     pub secure_cookies: bool,
     pub log: String,
     pub smtp: Option<Smtp>,
@@ -122,10 +125,14 @@ impl Config {
         let listen: SocketAddr = listen_raw.parse().with_context(|| {
             format!("listen: {listen_raw:?} is not an address such as 127.0.0.1:8080")
         })?;
-        let database_url = match (
-            o.database_url.clone().or(file.database_url),
-            o.data_dir.clone().or(file.data_dir),
-        ) {
+        let data_dir = o.data_dir.clone().or(file.data_dir);
+        let search_dir = env_or("search_dir", file.search_dir)?.unwrap_or_else(|| {
+            data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("data"))
+                .join("search")
+        });
+        let database_url = match (o.database_url.clone().or(file.database_url), data_dir) {
             (Some(url), _) => {
                 if !(url.starts_with("sqlite:")
                     || url.starts_with("postgres://")
@@ -210,6 +217,7 @@ impl Config {
         Ok(Config {
             listen,
             database_url,
+            search_dir,
             secure_cookies: file.secure_cookies.unwrap_or(false),
             log,
             smtp,

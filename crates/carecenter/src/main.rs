@@ -382,7 +382,13 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         None => tracing::warn!("no relay_host configured: outgoing mail waits in the outbox"),
     }
     tokio::spawn(escalations(store.clone()));
-    let state = web::AppState::new(store.clone(), config.secure_cookies);
+    let index = search::SearchIndex::open(&config.search_dir)
+        .with_context(|| format!("search_dir {}", config.search_dir.display()))?;
+    let state = web::AppState::new(
+        store.clone(),
+        config.secure_cookies,
+        std::sync::Arc::new(index),
+    );
     web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -203,10 +203,14 @@ impl SearchIndex {
         Term::from_field_text(self.f.key, &format!("{tenant}:{}:{id}", kind.as_str()))
     }
 
-    /// Adds or replaces documents and commits with the progress reached;
-    /// searches see them when this returns.
-    pub fn put(&self, docs: &[Doc], progress: &str) -> Result<()> {
+    /// Adds or replaces documents, takes out those `gone` (tenant, kind,
+    /// id), and commits with the progress reached; searches see the change
+    /// when this returns.
+    pub fn put(&self, docs: &[Doc], gone: &[(i64, Kind, i64)], progress: &str) -> Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        for (tenant, kind, id) in gone {
+            w.delete_term(self.key(*tenant, *kind, *id));
+        }
         for d in docs {
             w.delete_term(self.key(d.tenant, d.kind, d.id));
             let mut doc = TantivyDocument::default();

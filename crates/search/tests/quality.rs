@@ -119,7 +119,7 @@ fn first(ix: &SearchIndex, text: &str) -> Option<(Kind, i64)> {
 #[test]
 fn the_expected_document_comes_first() {
     let ix = SearchIndex::in_memory().unwrap();
-    ix.put(&corpus(), "p1").unwrap();
+    ix.put(&corpus(), &[], "p1").unwrap();
     let table: &[(&str, Kind, i64)] = &[
         ("保养 周期", Kind::Article, 1),
         ("首次保养多少公里", Kind::Article, 1),
@@ -169,7 +169,7 @@ fn tenants_kinds_public_and_the_case_itself_are_respected() {
         tenant: 2,
         ..docs[0].clone()
     });
-    ix.put(&docs, "p1").unwrap();
+    ix.put(&docs, &[], "p1").unwrap();
     let q = |tenant, kinds: Vec<Kind>, public_only, not_case| SearchQuery {
         tenant,
         text: "保养 刹车 brake".into(),
@@ -215,6 +215,7 @@ fn snippets_mark_the_words_and_escape_the_rest() {
             title: "note".into(),
             body: "<script>x</script> the brake pads were replaced".into(),
         }],
+        &[],
         "p",
     )
     .unwrap();
@@ -239,15 +240,18 @@ fn a_document_put_again_replaces_itself_and_progress_is_kept() {
         let ix = SearchIndex::open(&dir).unwrap();
         assert_eq!(ix.progress().unwrap(), "");
         let mut d = corpus()[0].clone();
-        ix.put(std::slice::from_ref(&d), "p1").unwrap();
+        ix.put(std::slice::from_ref(&d), &[], "p1").unwrap();
         d.title = "保养间隔".into();
-        ix.put(&[d], "p2").unwrap();
+        ix.put(&[d.clone()], &[], "p2").unwrap();
         assert_eq!(ix.len(), 1);
+        ix.put(&[], &[(d.tenant, d.kind, d.id)], "p3").unwrap();
+        assert_eq!(ix.len(), 0, "taken out");
+        ix.put(&[d], &[], "p4").unwrap();
     }
     let ix = SearchIndex::open(&dir).unwrap();
     assert_eq!(
         (ix.len(), ix.progress().unwrap().as_str()),
-        (1, "p2"),
+        (1, "p4"),
         "kept across a restart"
     );
     ix.clear().unwrap();

@@ -26,6 +26,7 @@ mod outbox;
 mod policies;
 mod reports;
 mod routing;
+mod search;
 mod segments;
 mod sla;
 mod sql;
@@ -57,6 +58,7 @@ pub use routing::{
     EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, Slice, StateSpan, WorkFilter,
     WorkSummary,
 };
+pub use search::{FeedItem, FeedKind, FeedMark};
 pub use sla::{ClockInfo, TickOutcome};
 pub use tasks::TaskFilter;
 pub use tenants::{NewTenant, TenantChange, TenantInfo};

@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_desk"),
     migration!(14, "0014_admin"),
     migration!(15, "0015_knowledge"),
+    migration!(16, "0016_search_feed"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -40,6 +40,22 @@ document.addEventListener("change", async (e) => {
   form.querySelector("#reply-subject").value = t.subject;
   form.querySelector("#reply-body").value = t.body;
 });
+// While an agent types a note, the suggestions beside the case follow the
+// words (half a second after the last key).
+const note = document.getElementById("note-body");
+const panel = document.getElementById("suggestions");
+if (note && panel) {
+  let timer;
+  note.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const text = note.value.trim();
+      if (text.length < 2) return;
+      const r = await fetch(`/cases/${panel.dataset.case}/suggestions?text=${encodeURIComponent(text)}`, { credentials: "same-origin" });
+      if (r.ok) panel.innerHTML = await r.text();
+    }, 500);
+  });
+}
 // One event stream a page: the router's decisions refresh the parts marked
 // data-live (the page fetches itself again), and a call the PBX gives this
 // agent pops its screen on every working page.

@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 mod error;
 mod extract;
+pub mod finder;
 mod input;
 mod ui;
 
@@ -25,13 +26,16 @@ pub struct AppState {
     pub acd: Arc<acd::Acd>,
     /// Calls' news from the PBX, for the agents' browsers (screen pop).
     pub calls: tokio::sync::broadcast::Sender<api::cti::CallNote>,
+    /// Full-text search; [`serve`] keeps its index following the store.
+    pub finder: Arc<finder::Finder>,
 }
 
 impl AppState {
-    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+    pub fn new(store: Store, secure_cookies: bool, index: Arc<search::SearchIndex>) -> AppState {
         AppState {
             acd: acd::Acd::new(store.clone()),
             calls: tokio::sync::broadcast::channel(256).0,
+            finder: finder::Finder::new(store.clone(), index),
             store,
             secure_cookies,
         }
@@ -57,6 +61,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let driver = tokio::spawn(state.acd.clone().run());
+    let follower = tokio::spawn(state.finder.clone().run());
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -64,5 +69,6 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     driver.abort();
+    follower.abort();
     served
 }

@@ -11,6 +11,7 @@ pub(crate) mod knowledge;
 pub(crate) mod mail;
 pub(crate) mod mailboxes;
 pub(crate) mod routing;
+pub(crate) mod search;
 pub(crate) mod session;
 pub(crate) mod sla;
 pub(crate) mod staffing;
@@ -166,6 +167,9 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cases/{id}/articles",
             get(knowledge::used_on_case).post(knowledge::use_on_case),
         )
+        .route("/api/v1/search", get(search::search))
+        .route("/api/v1/search/rebuild", post(search::rebuild))
+        .route("/api/v1/cases/{id}/suggestions", get(search::suggestions))
         .route("/api/v1/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/api/v1/tenants/{id}",

@@ -220,6 +220,12 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "version {current} was saved since version {base}: open it again and redo the change",
         "在第 {base} 版之后已有人保存了第 {current} 版：请重新打开并再做一次修改",
     ),
+    (
+        "must be article, case, interaction or customer",
+        "须为 article、case、interaction 或 customer",
+    ),
+    ("search index: {why}", "搜索索引：{why}"),
+    ("search index folder: {why}", "搜索索引目录：{why}"),
     // Mail.
     ("at most 50 recipients in all", "收件人合计最多 50 个"),
     (

@@ -10,6 +10,7 @@ mod mail;
 mod messages;
 mod pages;
 mod routing;
+mod search;
 mod sla;
 mod staffing;
 mod tenants;
@@ -78,6 +79,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cti", get(calls::settings))
         .route("/cti/token", post(calls::new_token))
         .route("/cti/extensions/{id}", post(calls::save_extension))
+        .route("/search", get(search::page))
+        .route("/cases/{id}/suggestions", get(search::fragment))
         .route("/kb", get(knowledge::list))
         .route("/kb/categories", post(knowledge::add_kb_category))
         .route("/kb/new", get(knowledge::new_form).post(knowledge::create))

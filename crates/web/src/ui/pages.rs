@@ -376,6 +376,8 @@ struct CasePage {
     custom_inputs: Vec<FieldInput>,
     /// Knowledge articles its agents answered from.
     articles: Vec<store::ArticleUse>,
+    /// Articles and earlier cases that look like this one.
+    suggest: crate::api::search::Suggestions,
     types: &'static [CaseType],
     priorities: &'static [Priority],
     assignee: String,
@@ -670,6 +672,10 @@ pub async fn case(
         custom_values: custom_values(&fields, &d.case.custom),
         custom_inputs: custom_inputs(&fields, &d.case.custom),
         articles: or_page(&c, state.store.case_articles(tenant, CaseId(id)).await)?,
+        suggest: or_page(
+            &c,
+            crate::api::search::suggest_for(&state, &ui.0, CaseId(id), None).await,
+        )?,
         types: CaseType::ALL,
         priorities: Priority::ALL,
         created: c.time(s.created_at),

@@ -190,6 +190,14 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::Administer),
     ),
     ("GET", "/api/v1/tenants", "", Some(P::ManageTenants)),
+    ("GET", "/api/v1/search?q=x", "", Some(P::ReadCases)),
+    ("POST", "/api/v1/search/rebuild", "{}", Some(P::Administer)),
+    (
+        "GET",
+        "/api/v1/cases/{case}/suggestions",
+        "",
+        Some(P::ReadCases),
+    ),
     ("GET", "/api/v1/kb/categories", "", Some(P::ReadCases)),
     (
         "POST",

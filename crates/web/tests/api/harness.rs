@@ -119,7 +119,8 @@ impl App {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = web::AppState::new(store.clone(), false);
+        let index = std::sync::Arc::new(search::SearchIndex::in_memory().expect("index"));
+        let state = web::AppState::new(store.clone(), false, index);
         tokio::spawn(async move {
             web::serve(listener, state, async {
                 let _ = rx.await;

@@ -15,6 +15,7 @@ mod import;
 mod knowledge;
 mod mail;
 mod routing;
+mod search;
 mod session;
 mod sla;
 mod staffing;
