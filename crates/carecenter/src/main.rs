@@ -52,6 +52,10 @@ enum Command {
         strict: bool,
         file: std::path::PathBuf,
     },
+    /// Rebuild the search index from the store, with a progress bar. The
+    /// server must be stopped; a running one rebuilds on request
+    /// (Administration, or POST /api/v1/search/rebuild).
+    Reindex(Overrides),
     /// Administration of tenants and users.
     Admin {
         #[command(flatten)]
@@ -246,6 +250,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.listen
             );
             serve(config, store).await
+        }
+        Command::Reindex(o) => {
+            let config = Config::load(&o)?;
+            let store = open(&config).await?;
+            reindex(&store, &config.search_dir).await
         }
         Command::Import {
             o,
@@ -706,14 +715,7 @@ async fn import_file(
         channel: None,
     };
     let started = std::time::Instant::now();
-    let bar = |done: usize| {
-        let filled = (done * 30 / total).min(30);
-        eprint!(
-            "\r[{}{}] {done}/{total} rows",
-            "#".repeat(filled),
-            " ".repeat(30 - filled)
-        );
-    };
+    let bar = |done: usize| progress_bar(done, total, "rows");
     let report = import::run(store, actor, region, &options, &bytes, &bar)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -750,4 +752,52 @@ fn pick_password(given: Option<String>) -> anyhow::Result<(String, bool)> {
             .map_err(|e| anyhow::anyhow!("{e}")),
         None => Ok((web::auth::random_password(), true)),
     }
+}
+
+/// A line that redraws itself: `[#####     ] 512/1024 rows`.
+fn progress_bar(done: usize, total: usize, what: &str) {
+    let total = total.max(1);
+    let filled = (done * 30 / total).min(30);
+    eprint!(
+        "\r[{}{}] {done}/{total} {what}",
+        "#".repeat(filled),
+        " ".repeat(30 - filled)
+    );
+}
+
+/// Throws the search index away and reads every document from the store again.
+async fn reindex(store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
+    let index = match search::SearchIndex::open(dir) {
+        Ok(i) => std::sync::Arc::new(i),
+        Err(e) if e.is_busy() => bail!(
+            "the search index in {} is in use by a running server: ask it to rebuild instead \
+             (Administration, or POST /api/v1/search/rebuild)",
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("search_dir {}", dir.display())),
+    };
+    index.clear()?;
+    let total = store.search_document_count().await? as usize;
+    let started = std::time::Instant::now();
+    let mut mark = store::FeedMark::default();
+    let mut done = 0;
+    loop {
+        let (next, more, n) = web::finder::feed_once(store, &index, mark)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        mark = next;
+        done += n;
+        progress_bar(done, total, "documents");
+        if !more {
+            break;
+        }
+    }
+    eprintln!();
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    println!(
+        "{done} documents indexed in {secs:.1} s ({:.0} a second); the index holds {}",
+        done as f64 / secs,
+        index.len()
+    );
+    Ok(())
 }

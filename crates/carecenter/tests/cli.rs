@@ -336,6 +336,53 @@ fn import_command_reports_rows() {
     std::thread::sleep(Duration::from_millis(10));
 }
 
+#[test]
+fn reindex_rebuilds_from_the_store_but_not_under_a_running_server() {
+    let data = temp().join("data");
+    let d = data.to_str().unwrap();
+    let (ok, _, err) = run(bin().args([
+        "admin",
+        "--data-dir",
+        d,
+        "create-tenant",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme",
+    ]));
+    assert!(ok, "{err}");
+    let file = data.join("owners.csv");
+    std::fs::write(
+        &file,
+        "客户编号,姓名,手机\nC1,王伟,13800138000\nC2,李娜,13900139000\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(bin()
+        .args([
+            "import",
+            "--data-dir",
+            d,
+            "--tenant",
+            "acme",
+            "--kind",
+            "customers",
+        ])
+        .arg(&file));
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(bin().args(["reindex", "--data-dir", d]));
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("2 documents indexed") && out.contains("the index holds 2"),
+        "{out}"
+    );
+    assert!(err.contains("2/2 documents"), "a progress bar: {err}");
+
+    let (server, _, _) = serve(&data);
+    let (ok, _, err) = run(bin().args(["reindex", "--data-dir", d]));
+    assert!(!ok && err.contains("in use by a running server"), "{err}");
+    drop(server);
+}
+
 /// The crash test of the e-mail channel: kill -9 the server during a burst of
 /// 1,000 messages; after a restart every message that got 250 is in exactly
 /// one case.

@@ -36,6 +36,16 @@ pub enum SearchError {
     Io(#[from] std::io::Error),
 }
 
+impl SearchError {
+    /// Another process (a running server) holds the index for writing.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            SearchError::Index(tantivy::TantivyError::LockFailure(..))
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, SearchError>;
 
 /// What a document is.
