@@ -1683,6 +1683,33 @@ async fn a_supervisor_writes_an_article_and_an_agent_answers_a_case_from_it() {
     b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
     b.login(&app.base, "a.agent").await;
     b.goto(&format!("{}/cases/{id}", app.base)).await;
+    // Beside the case, the article its words point to; typing a note moves
+    // the suggestions with the words.
+    assert!(b.text("#suggested-articles").await.contains("保养周期"));
+    b.type_into("#note-body", "火星探测").await;
+    b.until(
+        "the suggestions follow the note",
+        "return !document.querySelector('#suggested-articles')",
+    )
+    .await;
+    b.type_into("#note-body", "首次保养").await;
+    b.until(
+        "the article is suggested again",
+        "return (document.querySelector('#suggested-articles') || {}).textContent?.includes('保养周期')",
+    )
+    .await;
+    // One search from the header finds it too, the words marked.
+    b.type_into("#top-search", "保养").await;
+    b.eval("document.querySelector('.top-search').submit()")
+        .await;
+    b.until(
+        "the search page",
+        "return !!document.querySelector('#hits')",
+    )
+    .await;
+    let hit = b.source().await;
+    assert!(hit.contains("<b>保养</b>"), "highlighted");
+    b.goto(&format!("{}/cases/{id}", app.base)).await;
     b.type_into("#kb-find input[name=q]", "保养").await;
     b.click_nav("#kb-find button").await;
     assert!(b.text("#kb-for-case").await.contains(&format!("#{id}")));
