@@ -25,6 +25,8 @@ const SCHEMA_VERSION: u32 = 1;
 const ANALYZER: &str = "cc_words";
 /// Query words beyond these add little and cost time (a long case as a query).
 const MAX_QUERY_WORDS: usize = 40;
+/// Of a long text, the words searched for.
+const MAX_TELLING_WORDS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -163,7 +165,7 @@ pub type Progress = String;
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<Option<IndexWriter>>,
     f: Fields,
 }
 
@@ -196,7 +198,7 @@ impl SearchIndex {
 
     fn with(index: Index, f: Fields) -> Result<SearchIndex> {
         index.tokenizers().register(ANALYZER, analyzer());
-        let writer = index.writer_with_num_threads(1, 40_000_000)?;
+        let writer = Some(Self::writer_of(&index)?);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -209,6 +211,32 @@ impl SearchIndex {
         })
     }
 
+    fn writer_of(index: &Index) -> Result<IndexWriter> {
+        Ok(index.writer_with_num_threads(1, 40_000_000)?)
+    }
+
+    /// Waits for the segment merges under way (a benchmark measures the
+    /// searches of a settled index).
+    pub fn settle(&self) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = guard.take() {
+            w.wait_merging_threads()?;
+        }
+        *guard = Some(Self::writer_of(&self.index)?);
+        drop(guard);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The writer, made again if an earlier failure left none.
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(Self::writer_of(&self.index)?);
+        }
+        Ok(guard)
+    }
+
     fn key(&self, tenant: i64, kind: Kind, id: i64) -> Term {
         Term::from_field_text(self.f.key, &format!("{tenant}:{}:{id}", kind.as_str()))
     }
@@ -217,7 +245,10 @@ impl SearchIndex {
     /// id), and commits with the progress reached; searches see the change
     /// when this returns.
     pub fn put(&self, docs: &[Doc], gone: &[(i64, Kind, i64)], progress: &str) -> Result<()> {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.writer()?;
+        let Some(w) = guard.as_mut() else {
+            return Ok(());
+        };
         for (tenant, kind, id) in gone {
             w.delete_term(self.key(*tenant, *kind, *id));
         }
@@ -242,19 +273,22 @@ impl SearchIndex {
         let mut prepared = w.prepare_commit()?;
         prepared.set_payload(progress);
         prepared.commit()?;
-        drop(w);
+        drop(guard);
         self.reader.reload()?;
         Ok(())
     }
 
     /// Forgets every document, to be rebuilt from the store.
     pub fn clear(&self) -> Result<()> {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.writer()?;
+        let Some(w) = guard.as_mut() else {
+            return Ok(());
+        };
         w.delete_all_documents()?;
         let mut prepared = w.prepare_commit()?;
         prepared.set_payload("");
         prepared.commit()?;
-        drop(w);
+        drop(guard);
         self.reader.reload()?;
         Ok(())
     }
@@ -289,11 +323,23 @@ impl SearchIndex {
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>> {
-        let words = self.terms(&q.text);
+        let mut words = self.terms(&q.text);
         if words.is_empty() || q.kinds.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
         let f = self.f;
+        let searcher = self.reader.searcher();
+        let df = |field: Field, w: &str| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, w))
+                .unwrap_or(u64::MAX)
+        };
+        // A long text (a case looking for its like) is searched by its most
+        // telling words: the rarest ones.
+        if words.len() > MAX_TELLING_WORDS {
+            words.sort_by_key(|w| df(f.body, w));
+            words.truncate(MAX_TELLING_WORDS);
+        }
         let term = |field: Field, w: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, w),
@@ -309,11 +355,6 @@ impl SearchIndex {
             ));
             text.push((Occur::Should, term(f.body, w)));
         }
-        let kinds: Vec<(Occur, Box<dyn Query>)> = q
-            .kinds
-            .iter()
-            .map(|k| (Occur::Should, term(f.kind, k.as_str())))
-            .collect();
         let exact = |field: Field, v: i64| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_i64(field, v),
@@ -322,14 +363,28 @@ impl SearchIndex {
         };
         let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, exact(f.tenant, q.tenant)),
-            (Occur::Must, Box::new(BooleanQuery::new(kinds))),
             (Occur::Must, Box::new(BooleanQuery::new(text))),
         ];
+        // The kinds: as those wanted or as those not, whichever is fewer
+        // documents to walk (every kind wanted asks nothing).
+        let (wanted, unwanted): (Vec<Kind>, Vec<Kind>) =
+            Kind::ALL.into_iter().partition(|k| q.kinds.contains(k));
+        let count = |ks: &[Kind]| ks.iter().map(|k| df(f.kind, k.as_str())).sum::<u64>();
+        if count(&unwanted) <= count(&wanted) {
+            for k in unwanted {
+                all.push((Occur::MustNot, term(f.kind, k.as_str())));
+            }
+        } else {
+            let any: Vec<(Occur, Box<dyn Query>)> = wanted
+                .iter()
+                .map(|k| (Occur::Should, term(f.kind, k.as_str())))
+                .collect();
+            all.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
         if q.public_only {
             all.push((Occur::Must, exact(f.public, 1)));
         }
         let query = BooleanQuery::new(all);
-        let searcher = self.reader.searcher();
         // A case left out may take some places; ask for a few more.
         let extra = if q.not_case.is_some() { 20 } else { 0 };
         let top = searcher.search(&query, &TopDocs::with_limit(q.limit + extra))?;
@@ -353,7 +408,7 @@ impl SearchIndex {
                 continue;
             }
             let body = text(f.body);
-            let mut snippet = snippets.snippet(&body).to_html();
+            let mut snippet = marked(&snippets.snippet(&body));
             if snippet.is_empty() {
                 snippet = escape(&body.chars().take(160).collect::<String>());
             }
@@ -371,6 +426,29 @@ impl SearchIndex {
         }
         Ok(out)
     }
+}
+
+/// A passage as HTML, the words found in `<b>`. Words inside longer words
+/// (Chinese search mode, the parts of `LX-5`) overlap: their marks merge.
+fn marked(s: &tantivy::snippet::Snippet) -> String {
+    let text = s.fragment();
+    let mut ranges: Vec<std::ops::Range<usize>> = s.highlighted().to_vec();
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        let (start, end) = (r.start.max(at), r.end.min(text.len()));
+        if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        out.push_str(&escape(&text[at..start]));
+        out.push_str("<b>");
+        out.push_str(&escape(&text[start..end]));
+        out.push_str("</b>");
+        at = end;
+    }
+    out.push_str(&escape(&text[at.min(text.len())..]));
+    out
 }
 
 /// Text for HTML: the snippet's own escaping, for a passage without a match.

@@ -232,6 +232,46 @@ fn snippets_mark_the_words_and_escape_the_rest() {
     assert!(!hit.snippet.contains("<script>"), "{}", hit.snippet);
 }
 
+/// Words inside words overlap (a long Chinese word and the shorter ones in
+/// it, `LX-5` and its parts): the marks merge rather than break the passage.
+#[test]
+fn overlapping_words_mark_once() {
+    let ix = SearchIndex::in_memory().unwrap();
+    let body = "中华人民共和国 LX-5 保养";
+    ix.put(
+        &[Doc {
+            tenant: T,
+            kind: Kind::Article,
+            id: 1,
+            case_id: None,
+            public: false,
+            title: "t".into(),
+            body: body.into(),
+        }],
+        &[],
+        "p",
+    )
+    .unwrap();
+    for text in ["中华人民共和国 中华 人民", "LX-5 lx 5"] {
+        let q = SearchQuery {
+            tenant: T,
+            text: text.into(),
+            kinds: vec![Kind::Article],
+            public_only: false,
+            not_case: None,
+            limit: 1,
+        };
+        let hit = &ix.search(&q).unwrap()[0];
+        assert_eq!(
+            hit.snippet.matches("<b>").count(),
+            1,
+            "{text}: {}",
+            hit.snippet
+        );
+        assert_eq!(hit.snippet.replace("<b>", "").replace("</b>", ""), body);
+    }
+}
+
 #[test]
 fn a_document_put_again_replaces_itself_and_progress_is_kept() {
     let dir = std::env::temp_dir().join(format!("cc-search-{}", std::process::id()));
