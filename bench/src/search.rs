@@ -160,10 +160,10 @@ fn text(rng: &mut Rng) -> String {
     for i in 0..n {
         if rng.below(4) == 0 {
             out.push(' ');
-            out.push_str(*rng.pick(EN));
+            out.push_str(rng.pick::<&str>(EN));
             out.push(' ');
         } else {
-            out.push_str(*rng.pick(ZH));
+            out.push_str(rng.pick::<&str>(ZH));
         }
         if i % 9 == 8 {
             out.push_str(&format!("，{} 公里。", rng.below(90_000)));
