@@ -809,9 +809,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
+        self.stored_file(&row).await
+    }
+
+    /// A file row (sha256, filename, content_type, size and the blob's
+    /// data columns) with its bytes, wherever the store keeps them.
+    pub(crate) async fn stored_file(&self, row: &AnyRow) -> Result<(Attachment, Vec<u8>)> {
         let data = self
             .stored_bytes(
-                &row,
+                row,
                 "data",
                 "data_segment",
                 "data_offset",

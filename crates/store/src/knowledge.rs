@@ -559,24 +559,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let bytes = self
-            .stored_bytes(
-                &row,
-                "data",
-                "data_segment",
-                "data_offset",
-                Some("data_base64_len"),
-            )
-            .await?;
-        Ok((
-            Attachment {
-                sha256: row.text("sha256")?,
-                filename: row.text("filename")?,
-                content_type: row.text("content_type")?,
-                size: row.int("size")?,
-            },
-            bytes,
-        ))
+        self.stored_file(&row).await
     }
 }
 

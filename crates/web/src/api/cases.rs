@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::extract::{Id, Json, Query};
 use crate::input::{CaseBody, CasePatchBody, Errors, InteractionBody, instant};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use domain::case::*;
 use domain::ids::*;
@@ -307,15 +307,5 @@ pub async fn attachment(
         return Err(ApiError::NotFound);
     }
     let (meta, data) = state.store.attachment(auth.tenant.id, &sha).await?;
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        domain::mime::ext_value(&meta.filename)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        data,
-    ))
+    Ok(super::knowledge::download(meta, data))
 }
