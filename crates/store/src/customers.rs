@@ -837,6 +837,17 @@ async fn import_chunk(
         }
         replace_contacts(conn, backend, tenant, &good, &ids, &existing).await?;
     }
+    if own_table == "assets" && !written.is_empty() {
+        // A new or changed vehicle changes what its owner is found by (the VIN).
+        let ids: Vec<i64> = written.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
+        let mut bump = Sql::new("UPDATE customers SET updated_at = ");
+        bump.int(ms(at));
+        bump.push(" WHERE tenant_id = ").int(tenant.0);
+        bump.push(" AND id IN (SELECT customer_id FROM assets WHERE id IN ");
+        bump.int_list(&ids);
+        bump.push(")");
+        bump.execute(conn).await?;
+    }
     Ok(outcomes)
 }
 

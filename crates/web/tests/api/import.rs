@@ -54,6 +54,16 @@ async fn a_dealer_file_imports_once_and_reports_bad_rows() {
         let (_, r) = upload(&sup, "vehicles", "encoding=utf-8", vehicles.as_bytes().to_vec()).await;
         assert_eq!(r["created"], 1);
         assert_eq!(r["rejected"][0]["field"], "customer_external_id");
+        // The owner is found by the vehicle's VIN once the search index follows.
+        let mut owner = Value::Null;
+        for _ in 0..100 {
+            owner = sup.ok("/api/v1/search?q=LSVAA4182E2123456&kinds=customer").await;
+            if owner["items"].as_array().is_some_and(|i| !i.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(owner["items"][0]["title"], "王\"伟\" \\ 先生", "{owner}");
         let records = "external_id,vehicle_external_id,station_external_id,service_date,kind,mileage_km\nR1,V1,D1,2026-01-05,定期保养,5000\n";
         let (_, r) = upload(&sup, "service_records", "", records.as_bytes().to_vec()).await;
         assert_eq!(r["created"], 1, "{r}");
