@@ -318,6 +318,16 @@ fn node_name() -> String {
 }
 
 async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
+    // The index first: it is this server's before anyone is told it listens.
+    let index = search::SearchIndex::open(&config.search_dir).map_err(|e| match e.is_busy() {
+        true => anyhow::anyhow!(
+            "search_dir {}: in use by another process (a running server, or carecenter reindex)",
+            config.search_dir.display()
+        ),
+        false => {
+            anyhow::Error::from(e).context(format!("search_dir {}", config.search_dir.display()))
+        }
+    })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
@@ -391,8 +401,6 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         None => tracing::warn!("no relay_host configured: outgoing mail waits in the outbox"),
     }
     tokio::spawn(escalations(store.clone()));
-    let index = search::SearchIndex::open(&config.search_dir)
-        .with_context(|| format!("search_dir {}", config.search_dir.display()))?;
     let state = web::AppState::new(
         store.clone(),
         config.secure_cookies,
