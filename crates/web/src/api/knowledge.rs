@@ -92,18 +92,18 @@ pub async fn list(
         limit,
     };
     let items = state.store.articles(auth.tenant.id, &filter).await?;
-    let next_cursor = (items.len() as u32 >= limit)
-        .then(|| {
-            items
-                .last()
-                .map(|a| format!("{}.{}", a.updated_at.as_millisecond(), a.id))
-        })
-        .flatten();
+    let next_cursor = next_cursor(&items, limit);
     Ok(axum::Json(super::Page { items, next_cursor }))
 }
 
-/// An article list's cursor: the last one's change time and id.
-fn cursor(c: &str) -> Result<(Timestamp, ArticleId), ApiError> {
+/// The cursor after a full page of articles: the last one's change time and id.
+pub fn next_cursor(items: &[store::ArticleSummary], limit: u32) -> Option<String> {
+    let last = items.last().filter(|_| items.len() as u32 >= limit)?;
+    Some(format!("{}.{}", last.updated_at.as_millisecond(), last.id))
+}
+
+/// An article list's cursor, as [`next_cursor`] wrote it.
+pub fn cursor(c: &str) -> Result<(Timestamp, ArticleId), ApiError> {
     let bad = || ApiError::field("cursor", "is not a cursor this API returned");
     let (at, id) = c.split_once('.').ok_or_else(bad)?;
     let at = at

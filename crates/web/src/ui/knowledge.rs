@@ -77,12 +77,11 @@ impl KbPage {
 fn category_labels(cats: &[KbCategory]) -> Vec<(i64, String)> {
     cats.iter()
         .map(|x| {
-            let parent = x
-                .parent_id
-                .and_then(|p| cats.iter().find(|y| y.id == p))
-                .map(|p| format!("{} / ", p.name))
-                .unwrap_or_default();
-            (x.id.0, format!("{parent}{}", x.name))
+            let parent = x.parent_id.and_then(|p| cats.iter().find(|y| y.id == p));
+            (
+                x.id.0,
+                super::pages::parent_label(parent.map(|p| p.name.as_str()), &x.name),
+            )
         })
         .collect()
 }
@@ -99,13 +98,10 @@ pub async fn list(State(state): State<AppState>, ui: UiAuth, Query(q): Query<KbQ
     let tenant = ui.0.tenant.id;
     let category = q.category_id.as_deref().and_then(|v| v.parse().ok());
     let kind = q.kind.as_deref().and_then(|k| ArticleKind::parse(k).ok());
-    let after = q.after.as_deref().and_then(|a| {
-        let (ms, id) = a.split_once('.')?;
-        Some((
-            Timestamp::from_millisecond(ms.parse().ok()?).ok()?,
-            ArticleId(id.parse().ok()?),
-        ))
-    });
+    let after = q
+        .after
+        .as_deref()
+        .and_then(|a| crate::api::knowledge::cursor(a).ok());
     let filter = ArticleFilter {
         category_id: category.map(KbCategoryId),
         kind,
@@ -115,13 +111,7 @@ pub async fn list(State(state): State<AppState>, ui: UiAuth, Query(q): Query<KbQ
         ..Default::default()
     };
     let items = or_page(&c, state.store.articles(tenant, &filter).await)?;
-    let next = (items.len() as u32 >= PAGE)
-        .then(|| {
-            items
-                .last()
-                .map(|a| format!("{}.{}", a.updated_at.as_millisecond(), a.id))
-        })
-        .flatten();
+    let next = crate::api::knowledge::next_cursor(&items, PAGE);
     let cats = or_page(&c, state.store.kb_categories(tenant).await)?;
     Ok(render(&KbPage {
         items,
@@ -385,11 +375,6 @@ pub async fn edit_form(
     edit_page(&state, &ui, Some(id), q.error).await
 }
 
-/// Words typed in a box, one list: tags, products.
-fn words(text: &str) -> Vec<String> {
-    super::sla::words(text)
-}
-
 fn body_of(p: &Posted) -> ArticleBody {
     let opt = |k: &str| Some(p.one(k)).filter(|v| !v.trim().is_empty());
     ArticleBody {
@@ -399,8 +384,8 @@ fn body_of(p: &Posted) -> ArticleBody {
         category_id: p.one("category_id").parse().ok(),
         title: p.one("title"),
         body: p.one("body"),
-        tags: words(&p.one("tags")),
-        products: words(&p.one("products")),
+        tags: super::sla::words(&p.one("tags")),
+        products: super::sla::words(&p.one("products")),
         valid_from: opt("valid_from"),
         valid_to: opt("valid_to"),
         source: p.one("source"),

@@ -167,12 +167,16 @@ pub(super) fn category_choices(cats: &[Category], keep: Option<CategoryId>) -> V
 
 /// "Parent / Child", as lists and choices name a category.
 pub(super) fn category_label(cats: &[Category], x: &Category) -> String {
-    let parent = x
-        .parent_id
-        .and_then(|p| cats.iter().find(|y| y.id == p))
-        .map(|p| format!("{} / ", p.name))
-        .unwrap_or_default();
-    format!("{parent}{}", x.name)
+    let parent = x.parent_id.and_then(|p| cats.iter().find(|y| y.id == p));
+    parent_label(parent.map(|p| p.name.as_str()), &x.name)
+}
+
+/// A name under its parent's: "Parent / Child" (case and knowledge categories).
+pub(super) fn parent_label(parent: Option<&str>, name: &str) -> String {
+    match parent {
+        Some(p) => format!("{p} / {name}"),
+        None => name.to_string(),
+    }
 }
 
 pub(super) fn case_rows(c: &Chrome, items: &[CaseSummary]) -> Vec<CaseRow> {
