@@ -15,6 +15,9 @@ pub struct FileConfig {
     /// Where the search index lives (default: `search` in the data directory).
     pub search_dir: Option<PathBuf>,
     pub secure_cookies: Option<bool>,
+    /// Where customers reach the server, e.g. https://care.example.com: the
+    /// private case links in acknowledgement mail (default: http://LISTEN).
+    pub public_url: Option<String>,
     pub log: Option<String>,
     pub smtp_listen: Option<String>,
     pub smtp_hostname: Option<String>,
@@ -58,6 +61,7 @@ pub struct Config {
     pub database_url: String,
     pub search_dir: PathBuf,
     pub secure_cookies: bool,
+    pub public_url: String,
     pub log: String,
     pub smtp: Option<Smtp>,
     pub relay: Option<Relay>,
@@ -125,6 +129,13 @@ impl Config {
         let listen: SocketAddr = listen_raw.parse().with_context(|| {
             format!("listen: {listen_raw:?} is not an address such as 127.0.0.1:8080")
         })?;
+        let public_url =
+            env_or("public_url", file.public_url)?.unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || public_url.contains(char::is_whitespace)
+        {
+            bail!("public_url: {public_url:?} is not an address such as https://care.example.com");
+        }
         let data_dir = o.data_dir.clone().or(file.data_dir);
         let search_dir = env_or("search_dir", file.search_dir)?.unwrap_or_else(|| {
             data_dir
@@ -219,6 +230,7 @@ impl Config {
             database_url,
             search_dir,
             secure_cookies: file.secure_cookies.unwrap_or(false),
+            public_url,
             log,
             smtp,
             relay,

@@ -405,7 +405,8 @@ async fn serve(config: Config, store: Store) -> anyhow::Result<()> {
         store.clone(),
         config.secure_cookies,
         std::sync::Arc::new(index),
-    );
+    )
+    .with_public_url(&config.public_url);
     web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -13,12 +13,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 vocabulary!(
-    /// What an article is, which decides where the portal shows it.
+    /// What an article is, which decides where the portal shows it. An
+    /// announcement is news: for agents (a new product, a price change, a
+    /// notice sent to customers), with read receipts, or, public, for
+    /// customers on the portal.
     ArticleKind, "kind" {
         Article = "article",
         Faq = "faq",
         Glossary = "glossary",
         Download = "download",
+        Announcement = "announcement",
     }
 );
 

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod mime;
 pub mod model;
 pub mod policy;
+pub mod portal;
 pub mod rng;
 pub mod role;
 pub mod routing;

@@ -27,6 +27,8 @@ pub struct Tenant {
     pub region: String,
     /// The tenant's accent colour (`#rrggbb`) in its pages; none: the house colour.
     pub brand_color: Option<String>,
+    /// The tenant's logo on its portal (the SHA-256 of its bytes).
+    pub logo_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

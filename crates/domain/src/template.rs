@@ -39,6 +39,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("promised_time", "the promised reply time"),
     ("faq_url", "the tenant's FAQ page"),
+    (
+        "case_link",
+        "the customer's private link to follow the case (cases opened on the portal)",
+    ),
     ("signature", "the name of the sending address"),
 ];
 
@@ -163,6 +167,7 @@ pub fn default_ack(language: &str) -> (&'static str, &'static str) {
              我们已收到您的来信，工单号为 {{case_number}}。\n\
              {{handled_by}}将跟进处理，我们承诺在 {{promised_time}} 前答复您。\n\n\
              回复本邮件即可补充信息，请保留主题中的工单号。\n\
+             在线查看进度并回复：{{case_link}}\n\
              常见问题解答：{{faq_url}}\n\n\
              {{signature}}\n",
         )
@@ -173,6 +178,7 @@ pub fn default_ack(language: &str) -> (&'static str, &'static str) {
              We received your message and opened case {{case_number}}.\n\
              {{handled_by}} will follow up; we will answer by {{promised_time}}.\n\n\
              Reply to this e-mail to add anything, keeping the case number in the subject.\n\
+             Follow and answer your case online: {{case_link}}\n\
              Frequently asked questions: {{faq_url}}\n\n\
              {{signature}}\n",
         )

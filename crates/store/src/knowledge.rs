@@ -31,6 +31,7 @@ pub struct ArticleSummary {
     pub version: i64,
     pub kind: ArticleKind,
     pub visibility: Visibility,
+    pub language: String,
     pub title: String,
     pub category_id: Option<KbCategoryId>,
     pub tags: Vec<String>,
@@ -47,6 +48,8 @@ pub struct ArticleFilter {
     pub kind: Option<ArticleKind>,
     /// Only public ones (the portal).
     pub public_only: bool,
+    /// Only those in this language (`zh-CN`, `en`).
+    pub language: Option<String>,
     pub include_retired: bool,
     /// Words the title, body or tags contain (the store's own search,
     /// used while the index is rebuilt).
@@ -365,6 +368,54 @@ impl Store {
         })
     }
 
+    /// Public articles of these kinds as the portal shows them, with their
+    /// current files; newest change first, at most `limit`. Whether each
+    /// holds today is the caller's to judge (it knows the day).
+    pub async fn public_articles(
+        &self,
+        tenant: TenantId,
+        kinds: &[ArticleKind],
+        language: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Article>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut q = Sql::new(&format!(
+            "SELECT id, version, {CONTENT_COLS}, source, retired_at, created_at, updated_at FROM articles \
+             WHERE visibility = 'public' AND retired_at IS NULL AND tenant_id = "
+        ));
+        q.int(tenant.0);
+        q.push(" AND kind IN (");
+        for (i, k) in kinds.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.str(k.as_str());
+        }
+        q.push(")");
+        if let Some(l) = language {
+            q.push(" AND language = ").str(l);
+        }
+        q.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
+            .int(i64::from(limit));
+        let rows = q.fetch_all(&mut conn).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id = ArticleId(r.int("id")?);
+            let version = r.int("version")?;
+            out.push(Article {
+                id,
+                version,
+                content: content_row(&r)?,
+                source: r.text("source")?,
+                active: true,
+                files: version_files(&mut conn, tenant, id, version).await?,
+                created_at: r.time("created_at")?,
+                updated_at: r.time("updated_at")?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Every version of an article, newest first.
     pub async fn article_versions(
         &self,
@@ -414,7 +465,7 @@ impl Store {
         f: &ArticleFilter,
     ) -> Result<Vec<ArticleSummary>> {
         let mut q = Sql::new(
-            "SELECT id, version, kind, visibility, title, category_id, tags, valid_from, valid_to, retired_at, updated_at \
+            "SELECT id, version, kind, visibility, language, title, category_id, tags, valid_from, valid_to, retired_at, updated_at \
              FROM articles WHERE tenant_id = ",
         );
         q.int(tenant.0);
@@ -426,6 +477,9 @@ impl Store {
         }
         if f.public_only {
             q.push(" AND visibility = 'public'");
+        }
+        if let Some(l) = &f.language {
+            q.push(" AND language = ").str(l);
         }
         if !f.include_retired {
             q.push(" AND retired_at IS NULL");
@@ -453,6 +507,7 @@ impl Store {
                     version: r.int("version")?,
                     kind: vocab(ArticleKind::parse(&r.text("kind")?))?,
                     visibility: vocab(Visibility::parse(&r.text("visibility")?))?,
+                    language: r.text("language")?,
                     title: r.text("title")?,
                     category_id: r.opt_int("category_id")?.map(KbCategoryId),
                     tags: serde_json::from_str(&r.text("tags")?).unwrap_or_default(),
@@ -534,7 +589,9 @@ impl Store {
     }
 
     /// A file of any version of an article, with its bytes; `public_only`
-    /// asks that the article be public now (the portal's downloads).
+    /// asks that the article be public now and the file be one of its
+    /// current version (the portal's downloads: a withdrawn price list is
+    /// not served).
     pub async fn article_file(
         &self,
         tenant: TenantId,
@@ -543,7 +600,7 @@ impl Store {
         public_only: bool,
     ) -> Result<(Attachment, Vec<u8>)> {
         let public = if public_only {
-            " AND a.visibility = 'public' AND a.retired_at IS NULL"
+            " AND a.visibility = 'public' AND a.retired_at IS NULL AND v.version = a.version"
         } else {
             ""
         };

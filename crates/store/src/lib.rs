@@ -24,6 +24,7 @@ mod mailboxes;
 mod migrate;
 mod outbox;
 mod policies;
+mod portal;
 mod reports;
 mod routing;
 mod search;
@@ -53,6 +54,7 @@ pub use outbox::{
     MailTemplate, Notification, OutboundMail, OutboxEntry, QueuedMail, ReplyInput, TemplateInput,
 };
 pub use policies::{StoredCalendar, StoredPolicy};
+pub use portal::{PortalCase, PortalKey, PortalMessage, PortalReceipt};
 pub use reports::{QueueCalls, SL_THRESHOLD_SECS, Summary};
 pub use routing::{
     EntryRule, OpenWork, PendingWork, RoutingAgent, Skill, Slice, StateSpan, WorkFilter,

@@ -771,7 +771,13 @@ async fn file_in<E: Exec>(
     // A new case is acknowledged; a message continuing one is not: the
     // customer already knows the case and is waiting for an agent.
     if let (true, Some(from)) = (acknowledge, &mail.from) {
-        crate::outbox::queue_ack(tx, tenant, case, &receiving, from, &message_id, at).await?;
+        let ack = crate::outbox::AckTo {
+            to: from,
+            answering: Some(&message_id),
+            language: &address.language,
+            case_link: None,
+        };
+        crate::outbox::queue_ack(tx, tenant, case, &receiving, ack, at).await?;
     }
     Ok(filed)
 }

@@ -40,6 +40,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_admin"),
     migration!(15, "0015_knowledge"),
     migration!(16, "0016_search_feed"),
+    migration!(17, "0017_portal"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

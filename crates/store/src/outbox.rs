@@ -330,20 +330,29 @@ async fn enqueue<E: Exec>(conn: &mut E, q: Queue<'_>) -> Result<i64> {
     Ok(id)
 }
 
-/// Queues the acknowledgement of a case just opened by a customer's mail,
-/// inside the filing transaction. It answers the customer's message, so the
-/// customer's client threads it under what they wrote.
+/// Whom an acknowledgement goes to, and what it says besides the case.
+pub(crate) struct AckTo<'a> {
+    pub to: &'a EmailAddress,
+    /// The customer's message it answers, so their client threads it under
+    /// what they wrote (none for the portal's form).
+    pub answering: Option<&'a str>,
+    pub language: &'a str,
+    /// The customer's private link to the case on the portal.
+    pub case_link: Option<&'a str>,
+}
+
+/// Queues the acknowledgement of a case just opened by a customer, inside
+/// the transaction that opened it.
 pub(crate) async fn queue_ack<E: Exec>(
     conn: &mut E,
     tenant: TenantId,
     case: CaseId,
     address: &MailAddress,
-    to: &EmailAddress,
-    answering: &str,
+    ack: AckTo<'_>,
     at: Timestamp,
 ) -> Result<()> {
     let facts = case_facts(conn, tenant, case).await?;
-    let lang = &address.settings.language;
+    let lang = ack.language;
     let (subject, body) =
         match find_template(conn, tenant, TemplateKind::Ack, address.id, lang).await? {
             Some(t) => (t.subject, t.body),
@@ -352,7 +361,8 @@ pub(crate) async fn queue_ack<E: Exec>(
                 (s.to_string(), b.to_string())
             }
         };
-    let vars = case_vars(&facts, address, None);
+    let mut vars = case_vars(&facts, address, None);
+    vars.insert("case_link", ack.case_link.unwrap_or_default().to_string());
     let text = template::render(&body, &vars);
     let record = InteractionInput::email_out(text.clone(), Vec::new(), at);
     let interaction = insert_interaction(conn, mail_actor(tenant), case, &record, at).await?;
@@ -362,11 +372,11 @@ pub(crate) async fn queue_ack<E: Exec>(
         date: at,
         from,
         from_name: address.settings.display_name.clone(),
-        to: vec![to.clone()],
+        to: vec![ack.to.clone()],
         cc: Vec::new(),
         subject: domain::mail::tag_subject(template::render(&subject, &vars).trim(), facts.number),
-        in_reply_to: Some(answering.to_string()),
-        references: vec![answering.to_string()],
+        in_reply_to: ack.answering.map(str::to_string),
+        references: ack.answering.map(str::to_string).into_iter().collect(),
         auto_reply: true,
         html: Some(template::render_html(&body, &vars)),
         text,

@@ -23,6 +23,7 @@ use domain::routing::{
 };
 use jiff::Timestamp;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Roles whose users take routed work: everyone who may work cases, as an
 /// SQL list such as `('admin', 'agent')`.
@@ -227,7 +228,7 @@ struct CaseFacts {
 
 async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Result<CaseFacts> {
     let r = query(
-        "SELECT c.case_type, c.category_id, c.priority, c.sla_due_at, c.assignee_id, c.status, \
+        "SELECT c.case_type, c.category_id, c.priority, c.sla_due_at, c.assignee_id, c.status, c.channel, c.custom, \
          cu.region, cu.tier, cu.dedicated_agent_id, cu.dedicated_team_id FROM cases c LEFT JOIN customers cu ON cu.id = c.customer_id AND cu.tenant_id = c.tenant_id \
          WHERE c.tenant_id = $1 AND c.id = $2",
     )
@@ -242,7 +243,16 @@ async fn case_facts<E: Exec>(conn: &mut E, tenant: TenantId, case: CaseId) -> Re
         sla_due: r.opt_int("sla_due_at")?,
         assignee: r.opt_int("assignee_id")?.map(UserId),
         status: vocab(CaseStatus::parse(&r.text("status")?))?,
-        region: r.opt_text("region")?,
+        // The portal's form says where the matter is: that comes before
+        // where the customer lives. (A mail's province came from its
+        // receiving address, which stays the last resort.)
+        region: match r.text("channel")?.as_str() {
+            "web" => serde_json::from_str::<BTreeMap<String, String>>(&r.text("custom")?)
+                .ok()
+                .and_then(|mut c| c.remove("province")),
+            _ => None,
+        }
+        .or(r.opt_text("region")?),
         tier: r.opt_text("tier")?,
         dedicated_agent: r.opt_int("dedicated_agent_id")?.map(UserId),
         dedicated_team: r.opt_int("dedicated_team_id")?.map(TeamId),

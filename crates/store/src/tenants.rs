@@ -114,6 +114,7 @@ impl Store {
             timezone: t.timezone.clone(),
             region: t.region.clone(),
             brand_color: None,
+            logo_sha256: None,
         };
         Ok((tenant, user))
     }

@@ -47,7 +47,7 @@ pub struct TokenInfo {
 }
 
 const USER_COLS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.role, u.team_id, u.department_id, u.active, u.extension";
-pub(crate) const TENANT_COLS: &str = "id, slug, name, timezone, region, brand_color";
+pub(crate) const TENANT_COLS: &str = "id, slug, name, timezone, region, brand_color, logo_sha256";
 
 fn user_row(r: &AnyRow) -> Result<User> {
     Ok(User {
@@ -72,6 +72,7 @@ pub(crate) fn tenant_row(r: &AnyRow, prefix: &str) -> Result<Tenant> {
         timezone: r.text(&col("timezone"))?,
         region: r.text(&col("region"))?,
         brand_color: r.opt_text(&col("brand_color"))?,
+        logo_sha256: r.opt_text(&col("logo_sha256"))?,
     })
 }
 
@@ -103,6 +104,7 @@ impl Store {
             timezone: timezone.into(),
             region: region.into(),
             brand_color: None,
+            logo_sha256: None,
         })
     }
 
@@ -382,7 +384,8 @@ impl Store {
     pub async fn authenticate(&self, token_hash: &str, now: Timestamp) -> Result<Option<AuthUser>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS}, t.id AS token_id, n.id AS tn_id, n.slug AS tn_slug, n.name AS tn_name, \
-             n.timezone AS tn_timezone, n.region AS tn_region, n.brand_color AS tn_brand_color \
+             n.timezone AS tn_timezone, n.region AS tn_region, n.brand_color AS tn_brand_color, \
+             n.logo_sha256 AS tn_logo_sha256 \
              FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN tenants n ON n.id = u.tenant_id \
              WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = 1"
         ))

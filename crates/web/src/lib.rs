@@ -8,6 +8,7 @@ mod error;
 mod extract;
 pub mod finder;
 mod input;
+pub mod limits;
 mod ui;
 
 use axum::Router;
@@ -28,6 +29,11 @@ pub struct AppState {
     pub calls: tokio::sync::broadcast::Sender<api::cti::CallNote>,
     /// Full-text search; [`serve`] keeps its index following the store.
     pub finder: Arc<finder::Finder>,
+    /// What anyone may do without an account, per address.
+    pub limits: Arc<limits::RateLimits>,
+    /// Where customers reach this server (`https://care.example.com`): the
+    /// private links in acknowledgement mail. Empty: mail carries no link.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -38,7 +44,14 @@ impl AppState {
             finder: finder::Finder::new(store.clone(), index),
             store,
             secure_cookies,
+            limits: Arc::default(),
+            public_url: String::new(),
         }
+    }
+
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        self.public_url = url.trim_end_matches('/').to_string();
+        self
     }
 }
 

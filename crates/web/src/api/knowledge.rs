@@ -86,6 +86,7 @@ pub async fn list(
         category_id: q.category_id.map(KbCategoryId),
         kind: q.kind.as_deref().map(ArticleKind::parse).transpose()?,
         public_only: false,
+        language: None,
         include_retired: q.include_retired.unwrap_or(false),
         text: q.q.clone().filter(|t| !t.trim().is_empty()),
         before,

@@ -176,6 +176,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::patch(tenants::update),
         )
         .route("/api/v1/tenant", axum::routing::patch(tenants::update_own))
+        .route(
+            "/api/v1/tenant/logo",
+            axum::routing::put(tenants::put_logo).delete(tenants::delete_logo),
+        )
         .route("/api/v1/users", get(admin::users).post(admin::create_user))
         .route(
             "/api/v1/users/{id}",

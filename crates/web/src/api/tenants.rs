@@ -175,3 +175,44 @@ pub async fn change(
         .change_tenant(auth.actor(), &auth.user.username, id, &ch, Timestamp::now())
         .await?)
 }
+
+/// Sets the tenant's logo on its portal from the image in the body: PNG,
+/// JPEG, GIF or WebP, told by its bytes, at most 512 KB.
+pub async fn put_logo(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::Administer)?;
+    set_logo(&state, &auth, Some(&body)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_logo(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::Administer)?;
+    set_logo(&state, &auth, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks and keeps a logo (none: takes it away).
+pub async fn set_logo(state: &AppState, auth: &Auth, bytes: Option<&[u8]>) -> Result<(), ApiError> {
+    let logo = match bytes {
+        Some(b) => {
+            let kind = domain::portal::logo_type(b)?;
+            Some(domain::model::AttachmentInput::new(
+                "logo".into(),
+                kind.into(),
+                b.to_vec(),
+            ))
+        }
+        None => None,
+    };
+    state
+        .store
+        .set_tenant_logo(auth.actor(), logo.as_ref(), Timestamp::now())
+        .await?;
+    Ok(())
+}

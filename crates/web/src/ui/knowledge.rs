@@ -74,7 +74,7 @@ impl KbPage {
 }
 
 /// Categories as "Parent / Child", for lists and choices.
-fn category_labels(cats: &[KbCategory]) -> Vec<(i64, String)> {
+pub(super) fn category_labels(cats: &[KbCategory]) -> Vec<(i64, String)> {
     cats.iter()
         .map(|x| {
             let parent = x.parent_id.and_then(|p| cats.iter().find(|y| y.id == p));

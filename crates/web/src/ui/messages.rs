@@ -14,6 +14,24 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is empty", "为空"),
     ("does not exist", "不存在"),
     ("is retired", "已停用"),
+    // The customer portal.
+    ("is larger than 512 KB", "不能超过 512 KB"),
+    (
+        "must be a PNG, JPEG, GIF or WebP image",
+        "须为 PNG、JPEG、GIF 或 WebP 图片",
+    ),
+    ("is not a category", "不是有效的类别"),
+    ("is not a province", "不是有效的省份"),
+    (
+        "is required, or a phone number, to answer you",
+        "必填（或填写电话），以便答复您",
+    ),
+    ("at most 3", "最多 3 个"),
+    ("each at most 5 MB", "每个不超过 5 MB"),
+    (
+        "this case is closed; please send a new request",
+        "该工单已关闭，请重新提交",
+    ),
     ("named twice", "重复"),
     ("contains control characters", "含有控制字符"),
     (

@@ -9,6 +9,7 @@ mod knowledge;
 mod mail;
 mod messages;
 mod pages;
+mod portal;
 mod routing;
 mod search;
 mod sla;
@@ -95,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kb/{id}/files/{sha}", get(knowledge::file))
         .route("/admin", get(admin::home))
         .route("/admin/tenant", post(tenants::update_own))
+        .route("/admin/tenant/logo", post(tenants::logo))
         .route("/admin/tenants", get(tenants::list).post(tenants::create))
         .route("/admin/tenants/{id}", post(tenants::update))
         .route("/admin/users", get(admin::users).post(admin::add_user_form))
@@ -136,6 +138,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sla/policies/{id}/{action}", post(sla::policy_action))
         .route("/sla/departments/{id}", post(sla::department_calendar))
         .route("/assets/{file}", get(asset))
+        .merge(portal::routes())
 }
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -124,3 +124,25 @@ pub async fn update_own(
     .await;
     Ok(back("/admin", r))
 }
+
+/// The tenant's logo for its portal, from the administration page: a new
+/// image, or none when "remove" is ticked.
+pub async fn logo(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    form: axum::extract::Multipart,
+) -> Page {
+    let r = async {
+        let posted = super::upload::Posted::read(form, "logo").await?;
+        super::pages::csrf_ok(&ui.0, posted.get("csrf").as_deref())?;
+        ui.0.need(Permission::Administer)?;
+        let file = posted.files.first().map(|f| f.data());
+        match (file, posted.get("remove").is_some()) {
+            (_, true) => crate::api::tenants::set_logo(&state, &ui.0, None).await,
+            (Some(bytes), false) => crate::api::tenants::set_logo(&state, &ui.0, Some(bytes)).await,
+            (None, false) => Err(crate::error::ApiError::field("logo", "is required")),
+        }
+    }
+    .await;
+    Ok(back("/admin", r))
+}

@@ -263,6 +263,9 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::ManageTenants),
     ),
     ("PATCH", "/api/v1/tenant", r#"{}"#, Some(P::Administer)),
+    // A GIF's signature is plain text: enough for the logo check.
+    ("PUT", "/api/v1/tenant/logo", "GIF89a;", Some(P::Administer)),
+    ("DELETE", "/api/v1/tenant/logo", "", Some(P::Administer)),
     (
         "POST",
         "/api/v1/custom-fields",
@@ -1020,17 +1023,14 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
                 let client = app.login(own, role).await;
                 for (method, path, template, perm) in ENDPOINTS {
                     let url = fx.resolve(path, &client).await;
-                    let body = if template.is_empty() {
-                        None
-                    } else {
-                        Some(
-                            serde_json::from_str::<Value>(&fx.resolve(template, &client).await)
-                                .unwrap(),
-                        )
+                    let m = Method::from_bytes(method.as_bytes()).unwrap();
+                    let body = fx.resolve(template, &client).await;
+                    // A body that is not JSON (an image) is sent as it is.
+                    let (status, resp) = match serde_json::from_str::<Value>(&body) {
+                        _ if template.is_empty() => client.call(m, &url, None).await,
+                        Ok(json) => client.call(m, &url, Some(json)).await,
+                        Err(_) => client.call_raw(m, &url, body.into_bytes()).await,
                     };
-                    let (status, resp) = client
-                        .call(Method::from_bytes(method.as_bytes()).unwrap(), &url, body)
-                        .await;
                     let want = expected(role, *perm, own == "a", path, template);
                     let ok = match want {
                         "2xx" => status.is_success(),

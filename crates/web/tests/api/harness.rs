@@ -51,6 +51,11 @@ where
 
 impl App {
     pub async fn start(backend: &'static str, url: &str) -> App {
+        // A 500 is logged, not returned: print it beside the failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_test_writer()
+            .try_init();
         let store = Store::connect(url).await.expect("connect");
         let now = Timestamp::now();
         let mut tenants = HashMap::new();
@@ -120,7 +125,7 @@ impl App {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let index = std::sync::Arc::new(search::SearchIndex::in_memory().expect("index"));
-        let state = web::AppState::new(store.clone(), false, index);
+        let state = web::AppState::new(store.clone(), false, index).with_public_url(&base);
         tokio::spawn(async move {
             web::serve(listener, state, async {
                 let _ = rx.await;
@@ -208,6 +213,21 @@ impl Client {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, value)
+    }
+
+    /// A request whose body is bytes, not JSON (an image).
+    pub async fn call_raw(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.body(body).send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

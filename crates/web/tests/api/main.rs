@@ -14,6 +14,7 @@ mod customers;
 mod import;
 mod knowledge;
 mod mail;
+mod portal;
 mod routing;
 mod search;
 mod session;
