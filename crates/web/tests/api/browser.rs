@@ -1728,3 +1728,143 @@ async fn a_supervisor_writes_an_article_and_an_agent_answers_a_case_from_it() {
     assert_eq!(used["items"][0]["version"], 2, "{used}");
     assert!(b.text(".timeline").await.contains("引用知识库"));
 }
+
+/// A visitor on a phone: the tenant's portal in its colours, the FAQ by
+/// category with its answers, and a search that finds a public answer.
+#[tokio::test]
+async fn a_visitor_finds_an_faq_answer_on_the_portal() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("portal-faq.db").display());
+    let app = App::start("sqlite", &url).await;
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let (status, _) = admin
+        .patch("/api/v1/tenant", json!({"name": "星途汽车客户服务", "brand_color": "#aa3300"}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let cat = sup.create("/api/v1/kb/categories", json!({"name": "保养"})).await;
+    for (title, body, visibility, kind) in [
+        ("首次保养是多少公里？", "首次保养在 5000 公里或 6 个月，以先到者为准。", "public", "faq"),
+        ("保养工时内部价", "内部价格，不对外。", "internal", "faq"),
+        ("春节期间服务安排", "2 月 10 日至 16 日热线照常服务。", "public", "announcement"),
+    ] {
+        sup.create(
+            "/api/v1/articles",
+            json!({"title": title, "body": body, "visibility": visibility, "kind": kind,
+                   "category_id": cat["id"], "source": "委托方售后部", "language": "zh-CN"}),
+        )
+        .await;
+    }
+    let b = Browser::start("zh-CN").await;
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({"width": 390, "height": 844})),
+    )
+    .await;
+    b.goto(&format!("{}/portal/a", app.base)).await;
+    assert_eq!(b.text("#portal-brand").await, "星途汽车客户服务");
+    assert!(b.text("#portal-news").await.contains("春节期间服务安排"));
+    let faq = b.text("#portal-faq").await;
+    assert!(faq.contains("首次保养是多少公里？") && !faq.contains("内部价"), "{faq}");
+    assert_eq!(
+        b.eval("return getComputedStyle(document.body).getPropertyValue('--accent').trim()")
+            .await,
+        json!("#aa3300"),
+        "the tenant's colour"
+    );
+    assert_eq!(
+        b.eval("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await,
+        json!(true),
+        "nothing wider than a phone"
+    );
+    // The question opens on the page.
+    b.click("#portal-faq details summary").await;
+    b.until(
+        "the answer shows",
+        "return document.querySelector('#portal-faq details').open",
+    )
+    .await;
+    // Or the visitor searches in their own words.
+    b.type_into("#portal-q", "保养 公里").await;
+    b.click_nav(".portal-search button").await;
+    b.until(
+        "a public answer is found",
+        "return (document.querySelector('#portal-hits') || {}).textContent?.includes('首次保养是多少公里')",
+    )
+    .await;
+    assert!(!b.text("main").await.contains("内部价"));
+    b.screenshot("portal").await;
+    b.click_nav("#portal-hits a").await;
+    assert!(b
+        .text("#portal-article-body")
+        .await
+        .contains("5000 公里或 6 个月"));
+}
+
+/// A visitor sends the contact form: a refused field is named, then the
+/// case is opened, its number shown, and it waits in the queue its
+/// province picks.
+#[tokio::test]
+async fn a_visitor_sends_the_contact_form_and_the_case_waits_in_its_queue() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("portal-form.db").display());
+    let app = App::start("sqlite", &url).await;
+    let photo = dir.join("noise.jpg");
+    std::fs::write(&photo, [0xffu8, 0xd8, 0xff, 0xe0, 1, 2, 3]).unwrap();
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    let mut queues = Vec::new();
+    for name in ["Guangdong web", "Web"] {
+        let q = admin
+            .create(
+                "/api/v1/routing/queues",
+                json!({"name": name, "kinds": ["web"], "offer_timeout_secs": 600}),
+            )
+            .await;
+        queues.push(q["id"].as_i64().unwrap());
+    }
+    let rules = json!({"rules": [{"queue_id": queues[0], "conditions": {"regions": ["44"]}}, {"queue_id": queues[1]}]});
+    let (status, _) = admin
+        .call(reqwest::Method::PUT, "/api/v1/routing/rules", Some(rules))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+
+    let b = Browser::start("en").await;
+    b.goto(&format!("{}/portal/a", app.base)).await;
+    b.click_nav("#portal-contact").await;
+    b.click("#c-province option[value='44']").await;
+    b.type_into("#c-email", "li.lei@example.com").await;
+    b.type_into("#c-message", "The brakes squeal since the last service.")
+        .await;
+    // No name: the server names the field, and keeps what was typed.
+    b.eval("document.querySelector('#contact-form').noValidate = true")
+        .await;
+    b.click_nav("#c-send").await;
+    assert_eq!(b.text("#contact-errors").await, "name: is required");
+    assert_eq!(b.value("#c-email").await, "li.lei@example.com");
+    assert_eq!(
+        b.eval("return document.querySelector('#c-name').getAttribute('aria-invalid')")
+            .await,
+        json!("true")
+    );
+    b.type_into("#c-name", "Li Lei").await;
+    b.upload("#c-files", &photo).await;
+    b.click_nav("#c-send").await;
+    let number = b.text("#portal-case-number").await;
+    assert!(number.len() == 11 && number.contains('-'), "{number}");
+    assert!(b.text("#portal-messages").await.contains("Province: Guangdong"));
+    assert!(b.url().await.contains("/portal/a/c/"));
+    b.screenshot("portal-case").await;
+
+    // The supervisor sees it waiting in Guangdong's queue, not the other.
+    b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    b.login(&app.base, "a.supervisor").await;
+    b.goto(&format!("{}/routing", app.base)).await;
+    let waiting = |q: i64| format!("return document.querySelector('#queue-status tr[data-queue=\"{q}\"] .waiting').textContent.trim()");
+    assert_eq!(b.eval(&waiting(queues[0])).await, json!("1"));
+    assert_eq!(b.eval(&waiting(queues[1])).await, json!("0"));
+    let case = admin.ok(&format!("/api/v1/cases/by-number/{number}")).await;
+    assert_eq!(case["channel"], "web");
+    assert_eq!(case["interactions"][0]["attachments"][0]["filename"], "noise.jpg");
+}
