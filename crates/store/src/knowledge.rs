@@ -13,6 +13,7 @@ use domain::knowledge::{
     Article, ArticleContent, ArticleFile, ArticleKind, ArticleVersion, Visibility,
 };
 use domain::model::{Actor, Attachment, AttachmentInput};
+use domain::role::{Permission, Role};
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -64,6 +65,17 @@ pub struct ArticleFilter {
 pub struct FileChange {
     pub keep: Vec<String>,
     pub add: Vec<AttachmentInput>,
+}
+
+/// One person an announcement is for, and what they last read of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleReader {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub team: Option<String>,
+    /// The version they confirmed reading; none: not read.
+    pub read_version: Option<i64>,
+    pub read_at: Option<Timestamp>,
 }
 
 /// A use of an article on a case.
@@ -211,6 +223,9 @@ impl Store {
             at,
         )
         .await?;
+        if content.kind == ArticleKind::Announcement {
+            announce(&mut tx, actor, article, &content.title, at).await?;
+        }
         tx.commit().await?;
         Ok(article)
     }
@@ -304,6 +319,9 @@ impl Store {
             at,
         )
         .await?;
+        if content.kind == ArticleKind::Announcement {
+            announce(&mut tx, actor, id, &content.title, at).await?;
+        }
         tx.commit().await?;
         Ok(version)
     }
@@ -414,6 +432,95 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Records that the user read the article as it is now (its current
+    /// version): their receipt for an announcement.
+    pub async fn mark_article_read(
+        &self,
+        actor: Actor,
+        id: ArticleId,
+        at: Timestamp,
+    ) -> Result<i64> {
+        let Some(user) = actor.user_id else {
+            return Err(StoreError::invalid("user", "does not exist"));
+        };
+        let tenant = actor.tenant_id;
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let version = query("SELECT version FROM articles WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .int("version")?;
+        query(
+            "INSERT INTO article_reads (tenant_id, article_id, user_id, version, read_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (article_id, user_id) DO UPDATE SET version = excluded.version, read_at = excluded.read_at",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(user.0)
+        .bind(version)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Who an announcement is for (everyone who works cases) and what each
+    /// last read of it: a supervisor's view of who has not read it yet.
+    pub async fn article_readers(
+        &self,
+        tenant: TenantId,
+        id: ArticleId,
+    ) -> Result<Vec<ArticleReader>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.display_name, u.role, t.name AS team, r.version, r.read_at \
+             FROM users u LEFT JOIN teams t ON t.id = u.team_id \
+             LEFT JOIN article_reads r ON r.user_id = u.id AND r.article_id = $2 AND r.tenant_id = u.tenant_id \
+             WHERE u.tenant_id = $1 AND u.active = 1 ORDER BY u.display_name, u.id",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let role = vocab(Role::parse(&r.text("role")?))?;
+            if !role.allows(Permission::WorkCases) {
+                continue;
+            }
+            out.push(ArticleReader {
+                user_id: UserId(r.int("id")?),
+                display_name: r.text("display_name")?,
+                team: r.opt_text("team")?,
+                read_version: r.opt_int("version")?,
+                read_at: r.opt_time("read_at")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The version of an article a user last read, and when.
+    pub async fn article_read(
+        &self,
+        tenant: TenantId,
+        id: ArticleId,
+        user: UserId,
+    ) -> Result<Option<(i64, Timestamp)>> {
+        let row = sqlx::query(
+            "SELECT version, read_at FROM article_reads WHERE tenant_id = $1 AND article_id = $2 AND user_id = $3",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(user.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.int("version")?, r.time("read_at")?)))
+            .transpose()
     }
 
     /// Every version of an article, newest first.
@@ -618,6 +725,40 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         self.stored_file(&row).await
     }
+}
+
+/// Tells everyone who works cases, but the writer, of a new or changed
+/// announcement: the notice links to it.
+async fn announce(
+    tx: &mut AnyConnection,
+    actor: Actor,
+    article: ArticleId,
+    title: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let rows = query("SELECT id, role FROM users WHERE tenant_id = $1 AND active = 1")
+        .bind(actor.tenant_id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+    for r in &rows {
+        let user = UserId(r.int("id")?);
+        let works = Role::parse(&r.text("role")?).is_ok_and(|r| r.allows(Permission::WorkCases));
+        if !works || Some(user) == actor.user_id {
+            continue;
+        }
+        query(
+            "INSERT INTO notifications (tenant_id, user_id, article_id, kind, body, created_at) \
+             VALUES ($1, $2, $3, 'announcement', $4, $5)",
+        )
+        .bind(actor.tenant_id.0)
+        .bind(user.0)
+        .bind(article.0)
+        .bind(title)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

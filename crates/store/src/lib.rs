@@ -44,7 +44,9 @@ pub use db::{Backend, Store};
 pub use desk::SavedFilter;
 pub use error::StoreError;
 pub use history::Contact;
-pub use knowledge::{ArticleFilter, ArticleSummary, ArticleUse, FileChange, KbCategory};
+pub use knowledge::{
+    ArticleFilter, ArticleReader, ArticleSummary, ArticleUse, FileChange, KbCategory,
+};
 pub use mail::{
     Filed, MailAddress, MailAddressInput, MailLogEntry, SENDER_HOURLY_LIMIT, SpoolInput,
     SpooledMail,

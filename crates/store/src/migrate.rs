@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_knowledge"),
     migration!(16, "0016_search_feed"),
     migration!(17, "0017_portal"),
+    migration!(18, "0018_announcements"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

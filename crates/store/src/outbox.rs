@@ -107,6 +107,8 @@ pub struct OutboxEntry {
 pub struct Notification {
     pub id: i64,
     pub case_id: Option<CaseId>,
+    /// The announcement it tells of.
+    pub article_id: Option<ArticleId>,
     pub kind: String,
     pub body: String,
     pub created_at: Timestamp,
@@ -912,9 +914,8 @@ impl Store {
         raw.ok_or(StoreError::NotFound)
     }
 
-    /// The user's notifications that are out by `now` (an escalation may be
-    /// held until business hours), newest first.
-    /// A user's notices, newest first, `limit` at a time: older than the
+    /// A user's notices that are out by `now` (an escalation may be held
+    /// until business hours). A user's notices, newest first, `limit` at a time: older than the
     /// notice `before` when given.
     pub async fn notifications(
         &self,
@@ -925,7 +926,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, case_id, kind, body, created_at, deliver_at, read_at FROM notifications \
+            "SELECT id, case_id, article_id, kind, body, created_at, deliver_at, read_at FROM notifications \
              WHERE tenant_id = $1 AND user_id = $2 AND (deliver_at IS NULL OR deliver_at <= $3) AND id < $4 \
              ORDER BY id DESC LIMIT $5",
         )
@@ -941,6 +942,7 @@ impl Store {
                 Ok(Notification {
                     id: r.int("id")?,
                     case_id: r.opt_int("case_id")?.map(CaseId),
+                    article_id: r.opt_int("article_id")?.map(ArticleId),
                     kind: r.text("kind")?,
                     body: r.text("body")?,
                     created_at: r.opt_time("deliver_at")?.unwrap_or(r.time("created_at")?),

@@ -267,6 +267,45 @@ pub async fn versions(
     Ok(axum::Json(json!({ "items": items })))
 }
 
+/// The caller confirms reading the article as it is now (an announcement's
+/// read receipt).
+pub async fn mark_read(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::ReadCases)?;
+    let version = state
+        .store
+        .mark_article_read(auth.actor(), ArticleId(id), Timestamp::now())
+        .await?;
+    Ok(axum::Json(json!({ "article_id": id, "version": version })))
+}
+
+/// Everyone an announcement is for, with the version each read: the
+/// supervisor's list of who has not read the current one.
+pub async fn readers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::Supervise)?;
+    let a = state.store.article(auth.tenant.id, ArticleId(id)).await?;
+    let items = state.store.article_readers(auth.tenant.id, a.id).await?;
+    let current = items
+        .iter()
+        .filter(|r| r.read_version == Some(a.version))
+        .count();
+    let unread = items.iter().filter(|r| r.read_version.is_none()).count();
+    Ok(axum::Json(json!({
+        "version": a.version,
+        "read_current": current,
+        "read_older": items.len() - current - unread,
+        "unread": unread,
+        "items": items,
+    })))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveBody {

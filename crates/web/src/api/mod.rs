@@ -162,6 +162,8 @@ pub fn routes() -> Router<AppState> {
                 .patch(knowledge::set_active),
         )
         .route("/api/v1/articles/{id}/versions", get(knowledge::versions))
+        .route("/api/v1/articles/{id}/read", post(knowledge::mark_read))
+        .route("/api/v1/articles/{id}/readers", get(knowledge::readers))
         .route("/api/v1/articles/{id}/files/{sha}", get(knowledge::file))
         .route(
             "/api/v1/cases/{id}/articles",

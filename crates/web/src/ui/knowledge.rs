@@ -163,9 +163,33 @@ struct ArticlePage {
     case: Option<i64>,
     can_edit: bool,
     valid: bool,
+    /// An announcement: the version the user last confirmed reading, and when.
+    my_read: Option<(i64, Timestamp)>,
+    /// An announcement seen by a supervisor: who it is for and what each read.
+    readers: Vec<store::ArticleReader>,
 }
 
 impl ArticlePage {
+    fn announcement(&self) -> bool {
+        self.a.content.kind == ArticleKind::Announcement
+    }
+    /// Confirmed reading the current version.
+    fn read_now(&self) -> bool {
+        self.my_read.is_some_and(|(v, _)| v == self.a.version)
+    }
+    /// Readers who have read the current version, an older one, or none.
+    fn readers_at(&self, which: &str) -> Vec<&store::ArticleReader> {
+        self.readers
+            .iter()
+            .filter(|r| match (which, r.read_version) {
+                ("current", Some(v)) => v == self.a.version,
+                ("older", Some(v)) => v < self.a.version,
+                ("none", None) => true,
+                _ => false,
+            })
+            .collect()
+    }
+
     fn shown(&self) -> &domain::knowledge::ArticleContent {
         self.old.as_ref().map_or(&self.a.content, |v| &v.content)
     }
@@ -226,7 +250,20 @@ async fn article_page(
         .as_ref()
         .map_or(&a.content, |v| &v.content)
         .valid_on(today(ui));
+    let (my_read, readers) = if a.content.kind == ArticleKind::Announcement {
+        let mine = state.store.article_read(tenant, a.id, ui.0.user.id).await;
+        let readers = if ui.0.user.role.allows(Permission::Supervise) {
+            or_page(&c, state.store.article_readers(tenant, a.id).await)?
+        } else {
+            Vec::new()
+        };
+        (or_page(&c, mine)?, readers)
+    } else {
+        (None, Vec::new())
+    };
     Ok(render(&ArticlePage {
+        my_read,
+        readers,
         a,
         old,
         versions,
@@ -484,4 +521,24 @@ pub async fn use_on_case(
         Ok(case) => back_to_case(case.0, Ok(())),
         Err(e) => back(&format!("/kb/{id}"), Err(e)),
     })
+}
+
+/// "I have read it": the user's receipt for the announcement's current version.
+pub async fn mark_read(
+    State(state): State<AppState>,
+    ui: UiAuth,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Page {
+    let _ = FormPairs::posted(&ui, &body)?;
+    let r = async {
+        ui.0.need(Permission::ReadCases)?;
+        state
+            .store
+            .mark_article_read(ui.0.actor(), ArticleId(id), Timestamp::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    Ok(back(&format!("/kb/{id}"), r))
 }

@@ -92,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/kb/{id}/active", post(knowledge::set_active))
         .route("/kb/{id}/use", post(knowledge::use_on_case))
+        .route("/kb/{id}/read", post(knowledge::mark_read))
         .route("/kb/{id}/v/{version}", get(knowledge::old_version))
         .route("/kb/{id}/files/{sha}", get(knowledge::file))
         .route("/admin", get(admin::home))

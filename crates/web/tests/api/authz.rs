@@ -232,6 +232,18 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(P::ReadCases),
     ),
     (
+        "POST",
+        "/api/v1/articles/{article}/read",
+        "",
+        Some(P::ReadCases),
+    ),
+    (
+        "GET",
+        "/api/v1/articles/{article}/readers",
+        "",
+        Some(P::Supervise),
+    ),
+    (
         "GET",
         "/api/v1/articles/{article}/files/{article_file}",
         "",

@@ -1739,14 +1739,29 @@ async fn a_visitor_finds_an_faq_answer_on_the_portal() {
     let sup = app.login("a", domain::role::Role::Supervisor).await;
     let admin = app.login("a", domain::role::Role::Admin).await;
     let (status, _) = admin
-        .patch("/api/v1/tenant", json!({"name": "星途汽车客户服务", "brand_color": "#aa3300"}))
+        .patch(
+            "/api/v1/tenant",
+            json!({"name": "星途汽车客户服务", "brand_color": "#aa3300"}),
+        )
         .await;
     assert_eq!(status, reqwest::StatusCode::OK);
-    let cat = sup.create("/api/v1/kb/categories", json!({"name": "保养"})).await;
+    let cat = sup
+        .create("/api/v1/kb/categories", json!({"name": "保养"}))
+        .await;
     for (title, body, visibility, kind) in [
-        ("首次保养是多少公里？", "首次保养在 5000 公里或 6 个月，以先到者为准。", "public", "faq"),
+        (
+            "首次保养是多少公里？",
+            "首次保养在 5000 公里或 6 个月，以先到者为准。",
+            "public",
+            "faq",
+        ),
         ("保养工时内部价", "内部价格，不对外。", "internal", "faq"),
-        ("春节期间服务安排", "2 月 10 日至 16 日热线照常服务。", "public", "announcement"),
+        (
+            "春节期间服务安排",
+            "2 月 10 日至 16 日热线照常服务。",
+            "public",
+            "announcement",
+        ),
     ] {
         sup.create(
             "/api/v1/articles",
@@ -1766,7 +1781,10 @@ async fn a_visitor_finds_an_faq_answer_on_the_portal() {
     assert_eq!(b.text("#portal-brand").await, "星途汽车客户服务");
     assert!(b.text("#portal-news").await.contains("春节期间服务安排"));
     let faq = b.text("#portal-faq").await;
-    assert!(faq.contains("首次保养是多少公里？") && !faq.contains("内部价"), "{faq}");
+    assert!(
+        faq.contains("首次保养是多少公里？") && !faq.contains("内部价"),
+        "{faq}"
+    );
     assert_eq!(
         b.eval("return getComputedStyle(document.body).getPropertyValue('--accent').trim()")
             .await,
@@ -1797,10 +1815,11 @@ async fn a_visitor_finds_an_faq_answer_on_the_portal() {
     assert!(!b.text("main").await.contains("内部价"));
     b.screenshot("portal").await;
     b.click_nav("#portal-hits a").await;
-    assert!(b
-        .text("#portal-article-body")
-        .await
-        .contains("5000 公里或 6 个月"));
+    assert!(
+        b.text("#portal-article-body")
+            .await
+            .contains("5000 公里或 6 个月")
+    );
 }
 
 /// A visitor sends the contact form: a refused field is named, then the
@@ -1853,7 +1872,11 @@ async fn a_visitor_sends_the_contact_form_and_the_case_waits_in_its_queue() {
     b.click_nav("#c-send").await;
     let number = b.text("#portal-case-number").await;
     assert!(number.len() == 11 && number.contains('-'), "{number}");
-    assert!(b.text("#portal-messages").await.contains("Province: Guangdong"));
+    assert!(
+        b.text("#portal-messages")
+            .await
+            .contains("Province: Guangdong")
+    );
     assert!(b.url().await.contains("/portal/a/c/"));
     b.screenshot("portal-case").await;
 
@@ -1861,10 +1884,56 @@ async fn a_visitor_sends_the_contact_form_and_the_case_waits_in_its_queue() {
     b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
     b.login(&app.base, "a.supervisor").await;
     b.goto(&format!("{}/routing", app.base)).await;
-    let waiting = |q: i64| format!("return document.querySelector('#queue-status tr[data-queue=\"{q}\"] .waiting').textContent.trim()");
+    let waiting = |q: i64| {
+        format!(
+            "return document.querySelector('#queue-status tr[data-queue=\"{q}\"] .waiting').textContent.trim()"
+        )
+    };
     assert_eq!(b.eval(&waiting(queues[0])).await, json!("1"));
     assert_eq!(b.eval(&waiting(queues[1])).await, json!("0"));
     let case = admin.ok(&format!("/api/v1/cases/by-number/{number}")).await;
     assert_eq!(case["channel"], "web");
-    assert_eq!(case["interactions"][0]["attachments"][0]["filename"], "noise.jpg");
+    assert_eq!(
+        case["interactions"][0]["attachments"][0]["filename"],
+        "noise.jpg"
+    );
+}
+
+/// An announcement to the agents: the agent is told, reads it and says so;
+/// the supervisor sees who has read it and who has not.
+#[tokio::test]
+async fn an_agent_confirms_an_announcement_and_the_supervisor_sees_who_has_not() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("announce.db").display());
+    let app = App::start("sqlite", &url).await;
+    let sup = app.login("a", domain::role::Role::Supervisor).await;
+    let a = sup
+        .create(
+            "/api/v1/articles",
+            json!({"kind": "announcement", "title": "X5 price change", "language": "en",
+                   "body": "From 1 December the X5 costs 5000 less.", "source": "Client marketing, notice of 20 November"}),
+        )
+        .await;
+    let id = a["id"].as_i64().unwrap();
+    let b = Browser::start("en").await;
+    b.login(&app.base, "a.agent").await;
+    assert_eq!(b.text("#nav-notifications .count").await, "1");
+    b.click_nav("#nav-notifications").await;
+    b.click_nav(".notice-article").await;
+    assert!(b.text("#article-body").await.contains("5000 less"));
+    b.click_nav("#mark-read").await;
+    assert!(
+        b.text("#you-read")
+            .await
+            .starts_with("You confirmed reading version 1")
+    );
+    b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    b.login(&app.base, "a.supervisor").await;
+    b.goto(&format!("{}/kb/{id}", app.base)).await;
+    assert!(b.text("#readers-current").await.contains("a agent"));
+    let not_read = b.text("#readers-none").await;
+    assert!(
+        not_read.contains("a team_leader") && !not_read.contains("a agent"),
+        "{not_read}"
+    );
 }

@@ -113,3 +113,70 @@ async fn articles_keep_every_version_and_cases_record_the_one_used() {
     })
     .await;
 }
+
+/// An announcement reaches everyone who works cases, and its readers'
+/// receipts show a supervisor who has not read the current version.
+#[tokio::test]
+async fn announcements_reach_the_agents_and_show_who_has_read_them() {
+    each_backend(|app| async move {
+        let ctx = app.backend;
+        let sup = app.login("a", Role::Supervisor).await;
+        let agent = app.login("a", Role::Agent).await;
+        let leader = app.login("a", Role::TeamLeader).await;
+        let dept = app.login("a", Role::DepartmentStaff).await;
+        let first = json!({"kind": "announcement", "title": "星途 X5 调价", "body": "自 12 月 1 日起，X5 指导价下调 5000 元。", "source": "委托方市场部 2026-11-20 通知"});
+        let a = sup.create("/api/v1/articles", first.clone()).await;
+        let id = a["id"].as_i64().unwrap();
+        let notices = |c: &'static str| {
+            let client = match c {
+                "agent" => &agent,
+                "sup" => &sup,
+                _ => &dept,
+            };
+            async move {
+                let n = client.ok("/api/v1/notifications").await;
+                n["items"].as_array().unwrap().iter().filter(|x| x["kind"] == "announcement").cloned().collect::<Vec<Value>>()
+            }
+        };
+        let told = notices("agent").await;
+        assert_eq!(told.len(), 1, "{ctx}");
+        assert_eq!((told[0]["article_id"].as_i64(), told[0]["body"].as_str()), (Some(id), Some("星途 X5 调价")), "{ctx}");
+        assert!(notices("sup").await.is_empty(), "{ctx}: not the writer");
+        assert!(notices("dept").await.is_empty(), "{ctx}: department staff do not work cases");
+
+        let readers = sup.ok(&format!("/api/v1/articles/{id}/readers")).await;
+        let names: Vec<i64> = readers["items"].as_array().unwrap().iter().map(|r| r["user_id"].as_i64().unwrap()).collect();
+        assert!(names.contains(&agent.user_id) && names.contains(&leader.user_id) && !names.contains(&dept.user_id), "{ctx}: {readers}");
+        assert_eq!(readers["unread"].as_u64(), Some(names.len() as u64), "{ctx}");
+
+        let (s, r) = agent.post(&format!("/api/v1/articles/{id}/read"), json!(null)).await;
+        assert_eq!((s, r["version"].as_i64()), (StatusCode::OK, Some(1)), "{ctx}: {r}");
+        let readers = sup.ok(&format!("/api/v1/articles/{id}/readers")).await;
+        assert_eq!(readers["read_current"], 1, "{ctx}");
+        let mine = readers["items"].as_array().unwrap().iter().find(|r| r["user_id"] == agent.user_id).unwrap().clone();
+        assert_eq!(mine["read_version"], 1, "{ctx}");
+
+        // The price changes again: everyone is told, and the agent's receipt
+        // is for the older version until they read the new one.
+        let mut second = first.clone();
+        second["body"] = json!("自 12 月 1 日起，X5 指导价下调 8000 元。");
+        second["base_version"] = json!(1);
+        let (s, v) = sup.call(reqwest::Method::PUT, &format!("/api/v1/articles/{id}"), Some(second)).await;
+        assert_eq!(s, StatusCode::OK, "{ctx}: {v}");
+        assert_eq!(notices("agent").await.len(), 2, "{ctx}");
+        let readers = sup.ok(&format!("/api/v1/articles/{id}/readers")).await;
+        assert_eq!((readers["read_current"].as_i64(), readers["read_older"].as_i64()), (Some(0), Some(1)), "{ctx}: {readers}");
+        agent.post(&format!("/api/v1/articles/{id}/read"), json!(null)).await;
+        let readers = sup.ok(&format!("/api/v1/articles/{id}/readers")).await;
+        assert_eq!(readers["read_current"], 1, "{ctx}");
+
+        let (s, _) = agent.get(&format!("/api/v1/articles/{id}/readers")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{ctx}: the readers are the supervisor's");
+        let other = app.login("b", Role::Supervisor).await;
+        let (s, _) = other.get(&format!("/api/v1/articles/{id}/readers")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{ctx}");
+        let (s, _) = other.post(&format!("/api/v1/articles/{id}/read"), json!(null)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{ctx}");
+    })
+    .await;
+}
