@@ -1094,6 +1094,7 @@ async fn cases(
                 .ok(),
             body: body.to_string(),
             attachments: Vec::new(),
+            script_version_id: None,
         };
         let id = store
             .create_case(actor, &tenant.timezone, &input, Some(&first), opened)
@@ -1152,6 +1153,7 @@ async fn cases(
                 ended_at: Some(later(26)),
                 body: "回访客户：已告知处理结果，客户表示满意。".into(),
                 attachments: Vec::new(),
+                script_version_id: None,
             };
             store
                 .add_interaction(actor, id, &callback, later(26))

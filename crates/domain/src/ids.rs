@@ -41,4 +41,5 @@ id_type!(
     ArticleId,
     KbCategoryId,
     EntryRuleId,
+    ScriptId,
 );

@@ -20,6 +20,7 @@ pub mod portal;
 pub mod rng;
 pub mod role;
 pub mod routing;
+pub mod script;
 pub mod simulate;
 pub mod sla;
 pub mod staffing;

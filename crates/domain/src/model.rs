@@ -361,6 +361,8 @@ pub struct Interaction {
     pub ended_at: Option<Timestamp>,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    /// The call script the agent had open when recording it.
+    pub script: Option<crate::script::ScriptUse>,
 }
 
 #[derive(Debug, Clone)]
@@ -371,6 +373,8 @@ pub struct InteractionInput {
     pub ended_at: Option<Timestamp>,
     pub body: String,
     pub attachments: Vec<AttachmentInput>,
+    /// The script version (its row) the agent had open: recorded with it.
+    pub script_version_id: Option<i64>,
 }
 
 impl InteractionInput {
@@ -383,6 +387,7 @@ impl InteractionInput {
             ended_at: None,
             body,
             attachments: Vec::new(),
+            script_version_id: None,
         }
     }
 
@@ -395,6 +400,7 @@ impl InteractionInput {
             ended_at: None,
             body,
             attachments,
+            script_version_id: None,
         }
     }
 }

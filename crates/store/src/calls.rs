@@ -215,6 +215,7 @@ async fn file_call<E: Exec>(
         ended_at: c.ended_at,
         body: call_text(c),
         attachments: Vec::new(),
+        script_version_id: None,
     };
     let interaction = match c.case_id {
         Some(case) => insert_interaction(conn, actor, case, &i, at).await?,

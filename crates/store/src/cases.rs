@@ -338,9 +338,19 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     attachments: &[AttachmentInput],
     at: Timestamp,
 ) -> Result<InteractionId> {
+    if let Some(v) = i.script_version_id {
+        crate::users::exists(
+            &mut *conn,
+            "script_versions",
+            actor.tenant_id,
+            v,
+            "script_version_id",
+        )
+        .await?;
+    }
     let id = query(
-        "INSERT INTO interactions (tenant_id, case_id, kind, direction, author_id, started_at, ended_at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO interactions (tenant_id, case_id, kind, direction, author_id, started_at, ended_at, body, script_version_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(actor.tenant_id.0)
     .bind(case_id.0)
@@ -350,6 +360,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .bind(ms(i.started_at))
     .bind(i.ended_at.map(ms))
     .bind(&i.body)
+    .bind(i.script_version_id)
     .fetch_one(conn)
     .await?
     .int("id")?;
@@ -746,8 +757,11 @@ impl Store {
         case_id: CaseId,
     ) -> Result<Vec<Interaction>> {
         let rows = sqlx::query(
-            "SELECT i.id, i.case_id, i.kind, i.direction, i.author_id, u.display_name AS author_name, i.started_at, i.ended_at, i.body \
-             FROM interactions i LEFT JOIN users u ON u.id = i.author_id WHERE i.tenant_id = $1 AND i.case_id = $2 ORDER BY i.started_at, i.id",
+            "SELECT i.id, i.case_id, i.kind, i.direction, i.author_id, u.display_name AS author_name, i.started_at, i.ended_at, i.body, \
+             sv.id AS sv_id, sv.script_id AS sv_script, sv.version AS sv_version, sv.name AS sv_name \
+             FROM interactions i LEFT JOIN users u ON u.id = i.author_id \
+             LEFT JOIN script_versions sv ON sv.id = i.script_version_id \
+             WHERE i.tenant_id = $1 AND i.case_id = $2 ORDER BY i.started_at, i.id",
         )
         .bind(tenant.0)
         .bind(case_id.0)
@@ -775,6 +789,15 @@ impl Store {
                     ended_at: r.opt_time("ended_at")?,
                     body: r.text("body")?,
                     attachments: Vec::new(),
+                    script: match r.opt_int("sv_id")? {
+                        Some(version_id) => Some(domain::script::ScriptUse {
+                            version_id,
+                            script_id: ScriptId(r.int("sv_script")?),
+                            version: r.int("sv_version")?,
+                            name: r.text("sv_name")?,
+                        }),
+                        None => None,
+                    },
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -27,6 +27,7 @@ mod policies;
 mod portal;
 mod reports;
 mod routing;
+mod scripts;
 mod search;
 mod segments;
 mod sla;

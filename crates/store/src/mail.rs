@@ -666,6 +666,7 @@ async fn file_in<E: Exec>(
         ended_at: None,
         body: mail.text.clone(),
         attachments: Vec::new(),
+        script_version_id: None,
     };
     let mut acknowledge = false;
     let (filed, case, interaction_id) = match decision {

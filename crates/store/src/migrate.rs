@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_search_feed"),
     migration!(17, "0017_portal"),
     migration!(18, "0018_announcements"),
+    migration!(19, "0019_scripts"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

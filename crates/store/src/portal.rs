@@ -122,6 +122,7 @@ impl Store {
             ended_at: None,
             body: req.transcript(language),
             attachments: Vec::new(),
+            script_version_id: None,
         };
         let (case, _) = insert_case(
             &mut *tx,
@@ -235,6 +236,7 @@ impl Store {
             ended_at: None,
             body: text.to_string(),
             attachments: Vec::new(),
+            script_version_id: None,
         };
         insert_interaction_with(&mut *tx, actor, case, &message, files, at).await?;
         touch(&mut *tx, tenant, case, at).await?;

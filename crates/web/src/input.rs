@@ -238,6 +238,7 @@ impl CaseBody {
                 ended_at: ended,
                 body: f.body.clone().unwrap_or_default(),
                 attachments: Vec::new(),
+                script_version_id: None,
             })
         });
         e.finish(|| {
@@ -414,6 +415,8 @@ pub struct InteractionBody {
     pub ended_at: Option<String>,
     #[serde(default)]
     pub attachments: Vec<AttachmentBody>,
+    /// The call script version (its `version_id`) the agent had open.
+    pub script_version_id: Option<i64>,
 }
 
 impl InteractionBody {
@@ -458,6 +461,7 @@ impl InteractionBody {
             ended_at,
             body,
             attachments: files,
+            script_version_id: self.script_version_id,
         })
     }
 }

@@ -229,6 +229,7 @@ async fn acknowledgement_and_reply_reach_the_customer_threaded() {
                     ended_at: None,
                     body: "客户很着急".into(),
                     attachments: Vec::new(),
+                    script_version_id: None,
                 },
                 Timestamp::now(),
             )

@@ -161,6 +161,7 @@ impl World {
             ended_at: None,
             body: "…".into(),
             attachments: Vec::new(),
+            script_version_id: None,
         };
         let actor = if direction == Direction::Inbound {
             self.system

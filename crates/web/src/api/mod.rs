@@ -11,6 +11,7 @@ pub(crate) mod knowledge;
 pub(crate) mod mail;
 pub(crate) mod mailboxes;
 pub(crate) mod routing;
+pub(crate) mod scripts;
 pub(crate) mod search;
 pub(crate) mod session;
 pub(crate) mod sla;
@@ -169,6 +170,15 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cases/{id}/articles",
             get(knowledge::used_on_case).post(knowledge::use_on_case),
         )
+        .route("/api/v1/scripts", get(scripts::list).post(scripts::create))
+        .route(
+            "/api/v1/scripts/{id}",
+            get(scripts::get)
+                .put(scripts::revise)
+                .patch(scripts::set_active),
+        )
+        .route("/api/v1/scripts/{id}/versions", get(scripts::versions))
+        .route("/api/v1/cases/{id}/scripts", get(scripts::for_case))
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/search/rebuild", post(search::rebuild))
         .route("/api/v1/cases/{id}/suggestions", get(search::suggestions))

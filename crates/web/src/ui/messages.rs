@@ -14,6 +14,27 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is empty", "为空"),
     ("does not exist", "不存在"),
     ("is retired", "已停用"),
+    // Call scripts.
+    (
+        "must be up to 40 letters, digits, _ or -",
+        "最多 40 个字母、数字、_ 或 -",
+    ),
+    ("needs at least one step", "至少需要一个步骤"),
+    ("at most 100", "最多 100 个"),
+    ("at most 10", "最多 10 个"),
+    ("is not a step of this script", "不是本话术中的步骤"),
+    (
+        "line {n}: a step opens with [id] title",
+        "第 {n} 行：步骤应以 [编号] 标题 开始",
+    ),
+    (
+        "line {n}: write [id] title before the wording",
+        "第 {n} 行：请先写 [编号] 标题，再写话术",
+    ),
+    (
+        "line {n}: a branch is > label -> step",
+        "第 {n} 行：分支的写法为 > 客户回答 -> 步骤编号",
+    ),
     // The customer portal.
     ("is larger than 512 KB", "不能超过 512 KB"),
     (

@@ -11,6 +11,7 @@ mod messages;
 mod pages;
 mod portal;
 mod routing;
+mod scripts;
 mod search;
 mod sla;
 mod staffing;
@@ -93,6 +94,14 @@ pub fn routes() -> Router<AppState> {
         .route("/kb/{id}/active", post(knowledge::set_active))
         .route("/kb/{id}/use", post(knowledge::use_on_case))
         .route("/kb/{id}/read", post(knowledge::mark_read))
+        .route("/scripts", get(scripts::list))
+        .route("/scripts/new", get(scripts::new_form).post(scripts::create))
+        .route("/scripts/{id}", get(scripts::script))
+        .route(
+            "/scripts/{id}/edit",
+            get(scripts::edit_form).post(scripts::revise),
+        )
+        .route("/scripts/{id}/active", post(scripts::set_active))
         .route("/kb/{id}/v/{version}", get(knowledge::old_version))
         .route("/kb/{id}/files/{sha}", get(knowledge::file))
         .route("/admin", get(admin::home))

@@ -398,6 +398,8 @@ struct CasePage {
     /// The tenant has an address to send from.
     can_mail: bool,
     clocks: Vec<ClockRow>,
+    /// The call scripts offered, and the one the agent has open.
+    script_panel: super::scripts::Panel,
 }
 
 impl CasePage {
@@ -481,16 +483,28 @@ pub struct ErrorQuery {
     pub(super) error: Option<String>,
 }
 
+/// A case page: an error to show, and the call script open in its panel.
+#[derive(Deserialize)]
+pub struct CaseQuery {
+    error: Option<String>,
+    script: Option<i64>,
+    step: Option<String>,
+}
+
 pub async fn case(
     State(state): State<AppState>,
     ui: UiAuth,
     Path(id): Path<i64>,
-    Query(q): Query<ErrorQuery>,
+    Query(q): Query<CaseQuery>,
 ) -> Page {
     let c = Chrome::new(&ui, "cases").with_error(q.error);
     or_page(&c, ui.0.need(Permission::ReadCases))?;
     let tenant = ui.0.tenant.id;
     let d = or_page(&c, state.store.case_detail(tenant, CaseId(id)).await)?;
+    let script_panel = or_page(
+        &c,
+        super::scripts::panel(&state, tenant, CaseId(id), q.script, q.step.as_deref()).await,
+    )?;
     // The new-marker is no reason to make the page wait for a write.
     let (store, me) = (state.store.clone(), ui.0.user.id);
     tokio::spawn(async move {
@@ -557,11 +571,21 @@ pub async fn case(
             at: c.time(i.started_at),
             sort: i.started_at,
             class: i.kind.to_string(),
-            title: format!(
-                "{} ({})",
-                c.t.of("kind", i.kind),
-                c.t.of("direction", i.direction)
-            ),
+            title: match &i.script {
+                Some(u) => format!(
+                    "{} ({}) · {} {} v{}",
+                    c.t.of("kind", i.kind),
+                    c.t.of("direction", i.direction),
+                    c.t.get("scripts.used"),
+                    u.name,
+                    u.version
+                ),
+                None => format!(
+                    "{} ({})",
+                    c.t.of("kind", i.kind),
+                    c.t.of("direction", i.direction)
+                ),
+            },
             who: i.author_name.clone().unwrap_or_default(),
             body: i.body.clone(),
             files: i
@@ -698,6 +722,7 @@ pub async fn case(
         reply_templates,
         can_mail,
         clocks,
+        script_panel,
         c,
     }))
 }
@@ -748,6 +773,11 @@ pub struct InteractionForm {
     csrf: Option<String>,
     kind: Option<String>,
     body: Option<String>,
+    /// The script the agent had open in the case's panel, and where in it:
+    /// recorded with the contact, and open again after saving.
+    script_version_id: Option<i64>,
+    script: Option<i64>,
+    step: Option<String>,
 }
 
 pub async fn add_interaction(
@@ -764,6 +794,7 @@ pub async fn add_interaction(
         let body = InteractionBody {
             kind: f.kind,
             body: f.body,
+            script_version_id: f.script_version_id,
             ..Default::default()
         };
         let input = body.parse(&ui.0.tenant, now)?;
@@ -774,7 +805,16 @@ pub async fn add_interaction(
         Ok(())
     }
     .await;
-    Ok(back_to_case(id, r))
+    match (r, f.script) {
+        (Ok(()), Some(script)) => {
+            let step = f.step.as_deref().map(encode).unwrap_or_default();
+            Ok(Redirect::to(&format!(
+                "/cases/{id}?script={script}&step={step}#script-panel"
+            ))
+            .into_response())
+        }
+        (r, _) => Ok(back_to_case(id, r)),
+    }
 }
 
 #[derive(Deserialize)]

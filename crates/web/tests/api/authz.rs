@@ -243,6 +243,38 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
         "",
         Some(P::Supervise),
     ),
+    ("GET", "/api/v1/scripts", "", Some(P::ReadCases)),
+    (
+        "POST",
+        "/api/v1/scripts",
+        r#"{"name":"s{n}","steps":[{"id":"a","title":"a"}]}"#,
+        Some(P::EditKnowledge),
+    ),
+    ("GET", "/api/v1/scripts/{script}", "", Some(P::ReadCases)),
+    (
+        "PUT",
+        "/api/v1/scripts/{script}",
+        r#"{"name":"s{n}","base_version":1,"steps":[{"id":"b","title":"b"}]}"#,
+        Some(P::EditKnowledge),
+    ),
+    (
+        "PATCH",
+        "/api/v1/scripts/{script}",
+        r#"{"active":false}"#,
+        Some(P::EditKnowledge),
+    ),
+    (
+        "GET",
+        "/api/v1/scripts/{script}/versions",
+        "",
+        Some(P::ReadCases),
+    ),
+    (
+        "GET",
+        "/api/v1/cases/{case}/scripts",
+        "",
+        Some(P::ReadCases),
+    ),
     (
         "GET",
         "/api/v1/articles/{article}/files/{article_file}",
@@ -713,6 +745,27 @@ impl Fixture<'_> {
                 .replace("{article}", &id.to_string())
                 .replace("{article_file}", file.sha256());
         }
+        if s.contains("{script}") {
+            // A fresh script of tenant a at version 1.
+            let draft = domain::script::ScriptDraft {
+                name: "matrix".into(),
+                steps: vec![domain::script::Step {
+                    id: "a".into(),
+                    title: "a".into(),
+                    say: String::new(),
+                    branches: Vec::new(),
+                }],
+                ..Default::default()
+            };
+            let (content, note) = draft.parse().unwrap();
+            let id = self
+                .app
+                .store
+                .create_script(actor, &content, &note, now)
+                .await
+                .unwrap();
+            s = s.replace("{script}", &id.to_string());
+        }
         if s.contains("{calendar}") {
             let spec = domain::calendar::CalendarSpec {
                 timezone: "Asia/Shanghai".into(),
@@ -853,6 +906,7 @@ fn expected(
         "{category}",
         "{field}",
         "{article}",
+        "{script}",
     ]
     .iter()
     .any(|p| path.contains(p));
@@ -994,6 +1048,7 @@ async fn every_endpoint_for_every_role_in_both_tenants() {
                 "text/plain".into(),
                 b"matrix".to_vec(),
             )],
+            script_version_id: None,
         };
         app.store
             .add_interaction(actor, case, &file, Timestamp::now())

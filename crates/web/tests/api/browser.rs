@@ -449,6 +449,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
             "text/html; charset=utf-8".into(),
             html.as_bytes().to_vec(),
         )],
+        script_version_id: None,
     };
     let case_id = app
         .store
@@ -464,6 +465,7 @@ async fn an_agent_reads_a_customers_html_mail_and_replies_from_a_template() {
         ended_at: None,
         body: "客户来电反映刹车异响".into(),
         attachments: vec![],
+        script_version_id: None,
     };
     let earlier = domain::model::CaseInput {
         case_type: domain::case::CaseType::Complaint,
@@ -1936,4 +1938,68 @@ async fn an_agent_confirms_an_announcement_and_the_supervisor_sees_who_has_not()
         not_read.contains("a team_leader") && !not_read.contains("a agent"),
         "{not_read}"
     );
+}
+
+/// A supervisor writes a call script as text; an agent walks it on a
+/// complaint, follows the angry-caller branch, and the note they save
+/// records the script version.
+#[tokio::test]
+async fn an_agent_walks_a_call_script_and_the_note_records_its_version() {
+    let dir = store::testing::temp_dir();
+    let url = format!("sqlite:{}", dir.join("scripts-ui.db").display());
+    let app = App::start("sqlite", &url).await;
+    let b = Browser::start("zh-CN").await;
+    b.login(&app.base, "a.supervisor").await;
+    b.click_nav("nav a[href='/kb']").await;
+    b.click_nav("#kb-scripts").await;
+    b.click_nav("#script-new").await;
+    b.type_into("#script-name-input", "投诉来电").await;
+    b.click("#script-form input[name=case_types][value=complaint]")
+        .await;
+    // A branch to a step that does not exist: the server names the line.
+    b.type_into(
+        "#script-steps-input",
+        "[greet] 问候\n您好，这里是星途汽车客服中心。\n> 客户情绪激动 -> calmm\n\n[calm] 安抚\n非常理解您的心情。",
+    )
+    .await;
+    b.click_nav("#save-script").await;
+    assert!(
+        b.text(".error").await.contains("不是本话术中的步骤"),
+        "{}",
+        b.text(".error").await
+    );
+    let steps = b.value("#script-steps-input").await;
+    b.type_into("#script-steps-input", &steps.replace("calmm", "calm"))
+        .await;
+    b.click_nav("#save-script").await;
+    assert_eq!(b.text("#script-name").await, "投诉来电");
+    assert!(b.text("#script-steps").await.contains("客户情绪激动"));
+
+    let agent = app.login("a", domain::role::Role::Agent).await;
+    let case = agent
+        .create(
+            "/api/v1/cases",
+            json!({"type": "complaint", "channel": "phone", "subject": "维修后仍有异响"}),
+        )
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    b.login(&app.base, "a.agent").await;
+    b.goto(&format!("{}/cases/{id}", app.base)).await;
+    b.click_nav("#script-panel a[data-script]").await;
+    assert_eq!(b.text("#script-step").await, "问候");
+    assert!(b.text("#script-say").await.contains("星途汽车客服中心"));
+    b.click_nav("#script-branches a").await;
+    assert_eq!(b.text("#script-step").await, "安抚");
+    b.type_into("#note-body", "客户情绪激动，已按话术安抚")
+        .await;
+    b.click_nav("#add-note").await;
+    let timeline = b.text(".timeline").await;
+    assert!(timeline.contains("话术 投诉来电 v1"), "{timeline}");
+    assert_eq!(
+        b.text("#script-step").await,
+        "安抚",
+        "the script stays open at its step"
+    );
+    b.screenshot("script-panel").await;
 }

@@ -16,6 +16,7 @@ mod knowledge;
 mod mail;
 mod portal;
 mod routing;
+mod scripts;
 mod search;
 mod session;
 mod sla;
