@@ -1,6 +1,7 @@
 //! A realistic, deterministic demo: an outsourcing center serving a car maker's
 //! care center and a fund company's hotline. Also the data source of `bench/`.
 
+mod knowledge;
 mod words;
 
 use domain::case::*;
@@ -722,6 +723,7 @@ async fn seed_auto(
     .await?;
     sla_setup(store, actor, s.teams.get(2).copied(), true, start).await?;
     let cats = category_tree(store, actor, AUTO_CATEGORIES, start).await?;
+    knowledge::seed(store, actor, start).await?;
     // Dealers and service stations, then owners with vehicles, then service history.
     let mut records = Vec::new();
     for (i, (city, region, lat, lon)) in CITIES.iter().cycle().take(50).enumerate() {
