@@ -5,6 +5,9 @@
 //!
 //! cargo run --release -p carecenter-bench --bin feed-bench -- [sqlite|postgres] [--scale N] [--notes N]
 
+#[path = "db.rs"]
+mod db;
+
 use domain::ids::{CaseId, TenantId};
 use domain::model::{Actor, InteractionInput};
 use jiff::Timestamp;
@@ -26,25 +29,8 @@ async fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let url = match backend.as_str() {
-        "sqlite" => format!(
-            "sqlite:{}",
-            store::testing::temp_dir().join("feed.db").display()
-        ),
-        _ => {
-            let server = std::env::var("CARECENTER_BENCH_POSTGRES_URL")
-                .expect("CARECENTER_BENCH_POSTGRES_URL names a PostgreSQL server");
-            store::testing::create_postgres_database(&server).await
-        }
-    };
-    let store = Store::connect(&url).await.expect("connect");
-    let base = demo::Sizes::default();
-    let sizes = demo::Sizes {
-        auto_customers: base.auto_customers * scale,
-        auto_cases: base.auto_cases * scale,
-        fund_customers: base.fund_customers * scale,
-        fund_cases: base.fund_cases * scale,
-    };
+    let store = db::fresh_store(backend.as_str(), "feed.db").await;
+    let sizes = demo::Sizes::times(scale);
     let hash = web::auth::hash_password(demo::DEMO_PASSWORD).expect("hash");
     let started = Instant::now();
     demo::seed(&store, &hash, &sizes, Timestamp::now())

@@ -4,9 +4,11 @@
 //!
 //! cargo run --release -p carecenter-bench --bin page-bench -- [sqlite|postgres] [--scale N] [--rounds N]
 
+#[path = "db.rs"]
+mod db;
+
 use jiff::Timestamp;
 use std::time::{Duration, Instant};
-use store::Store;
 
 struct Args {
     backend: String,
@@ -56,25 +58,8 @@ async fn session(base: &str, username: &str) -> reqwest::Client {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let url = match a.backend.as_str() {
-        "sqlite" => format!(
-            "sqlite:{}",
-            store::testing::temp_dir().join("pages.db").display()
-        ),
-        _ => {
-            let server = std::env::var("CARECENTER_BENCH_POSTGRES_URL")
-                .expect("CARECENTER_BENCH_POSTGRES_URL names a PostgreSQL server");
-            store::testing::create_postgres_database(&server).await
-        }
-    };
-    let store = Store::connect(&url).await.expect("connect");
-    let base_sizes = demo::Sizes::default();
-    let sizes = demo::Sizes {
-        auto_customers: base_sizes.auto_customers * a.scale,
-        auto_cases: base_sizes.auto_cases * a.scale,
-        fund_customers: base_sizes.fund_customers * a.scale,
-        fund_cases: base_sizes.fund_cases * a.scale,
-    };
+    let store = db::fresh_store(a.backend.as_str(), "pages.db").await;
+    let sizes = demo::Sizes::times(a.scale);
     let hash = web::auth::hash_password(demo::DEMO_PASSWORD).expect("hash");
     let started = Instant::now();
     demo::seed(&store, &hash, &sizes, Timestamp::now())

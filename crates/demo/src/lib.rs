@@ -50,6 +50,19 @@ impl Default for Sizes {
     }
 }
 
+impl Sizes {
+    /// The default demo, `n` times over (the benchmarks' larger stores).
+    pub fn times(n: usize) -> Sizes {
+        let base = Sizes::default();
+        Sizes {
+            auto_customers: base.auto_customers * n,
+            auto_cases: base.auto_cases * n,
+            fund_customers: base.fund_customers * n,
+            fund_cases: base.fund_cases * n,
+        }
+    }
+}
+
 /// Fills an empty store; returns the logins to print.
 pub async fn seed(
     store: &Store,

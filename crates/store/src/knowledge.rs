@@ -257,11 +257,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let current = row.int("version")?;
-        if current != base {
-            return Err(StoreError::Conflict(format!(
-                "version {current} was saved since version {base}: open it again and redo the change"
-            )));
-        }
+        unchanged_since(current, base)?;
         if let Some(c) = content.category_id {
             exists(&mut *tx, "kb_categories", tenant, c.0, "category_id").await?;
         }
@@ -725,6 +721,17 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         self.stored_file(&row).await
     }
+}
+
+/// A new version must start from the current one: one written from an
+/// older version would silently undo what was saved since (articles, scripts).
+pub(crate) fn unchanged_since(current: i64, base: i64) -> Result<()> {
+    if current != base {
+        return Err(StoreError::Conflict(format!(
+            "version {current} was saved since version {base}: open it again and redo the change"
+        )));
+    }
+    Ok(())
 }
 
 /// Tells everyone who works cases, but the writer, of a new or changed

@@ -161,11 +161,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let current = row.int("version")?;
-        if current != base {
-            return Err(StoreError::Conflict(format!(
-                "version {current} was saved since version {base}: open it again and redo the change"
-            )));
-        }
+        crate::knowledge::unchanged_since(current, base)?;
         check_queues(&mut *tx, tenant, c).await?;
         let changed = c.changes_from(&content_row(&row)?);
         let version = current + 1;
