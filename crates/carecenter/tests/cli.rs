@@ -92,6 +92,11 @@ fn bad_configuration_is_one_clear_line_and_creates_nothing() {
             vec![("CARECENTER_LOG", "loud!!".into())],
             "log",
         ),
+        (
+            vec!["serve".into()],
+            vec![("CARECENTER_PUBLIC_URL", "care.example.com".into())],
+            "public_url",
+        ),
     ];
     for (args, env, want) in cases {
         let mut cmd = bin();

@@ -553,26 +553,14 @@ pub async fn search(
     )
 }
 
-/// The contact form's fields, as typed, to show again.
-#[derive(Default)]
-pub struct Typed {
-    pub category_id: String,
-    pub province: String,
-    pub name: String,
-    pub phone: String,
-    pub email: String,
-    pub account_no: String,
-    pub order_no: String,
-    pub message: String,
-}
-
 #[derive(Template)]
 #[template(path = "portal_contact.html")]
 struct ContactPage {
     f: Frame,
     categories: Vec<(i64, String)>,
     provinces: Vec<(&'static str, &'static str)>,
-    typed: Typed,
+    /// The fields as typed, to show again.
+    typed: ContactForm,
     errors: Vec<String>,
     /// Fields refused, to mark them.
     bad: Vec<String>,
@@ -587,7 +575,7 @@ impl ContactPage {
 async fn contact_page(
     state: &AppState,
     v: &Visitor,
-    typed: Typed,
+    typed: ContactForm,
     refused: &[FieldError],
 ) -> Response {
     let cats = match state.store.categories(v.tenant.id).await {
@@ -631,7 +619,7 @@ async fn contact_page(
 }
 
 pub async fn contact_form(State(state): State<AppState>, v: Visitor) -> Response {
-    contact_page(&state, &v, Typed::default(), &[]).await
+    contact_page(&state, &v, ContactForm::default(), &[]).await
 }
 
 /// The checks every posted portal form passes first: its anti-forgery
@@ -684,7 +672,7 @@ pub async fn contact(State(state): State<AppState>, v: Visitor, form: Multipart)
     if let Err(resp) = guard(&v, &posted) {
         return resp;
     }
-    let typed = Typed {
+    let typed = ContactForm {
         category_id: posted.one("category_id"),
         province: posted.one("province"),
         name: posted.one("name"),
@@ -694,20 +682,10 @@ pub async fn contact(State(state): State<AppState>, v: Visitor, form: Multipart)
         order_no: posted.one("order_no"),
         message: posted.one("message"),
     };
-    let form = ContactForm {
-        category_id: typed.category_id.clone(),
-        province: typed.province.clone(),
-        name: typed.name.clone(),
-        phone: typed.phone.clone(),
-        email: typed.email.clone(),
-        account_no: typed.account_no.clone(),
-        order_no: typed.order_no.clone(),
-        message: typed.message.clone(),
-    };
     let region =
         domain::contact::Region::from_iso(&v.tenant.region).unwrap_or(domain::contact::Region::CN);
     let mut refused = Vec::new();
-    let req = form.parse(region).map_err(|e| refused.extend(e)).ok();
+    let req = typed.parse(region).map_err(|e| refused.extend(e)).ok();
     if let Err(e) = files_within_limits(&posted.files) {
         refused.push(e);
     }
