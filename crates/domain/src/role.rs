@@ -49,6 +49,43 @@ pub enum Permission {
     ManageTenants,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 13] = [
+        Permission::ReadCases,
+        Permission::WorkCases,
+        Permission::AssignTasks,
+        Permission::ReadTasks,
+        Permission::AnswerTasks,
+        Permission::Import,
+        Permission::ViewReports,
+        Permission::ViewMailLog,
+        Permission::Administer,
+        Permission::ViewAudit,
+        Permission::Supervise,
+        Permission::EditKnowledge,
+        Permission::ManageTenants,
+    ];
+
+    /// A stable name, for the roles page's labels.
+    pub fn key(self) -> &'static str {
+        match self {
+            Permission::ReadCases => "read_cases",
+            Permission::WorkCases => "work_cases",
+            Permission::AssignTasks => "assign_tasks",
+            Permission::ReadTasks => "read_tasks",
+            Permission::AnswerTasks => "answer_tasks",
+            Permission::Import => "import",
+            Permission::ViewReports => "view_reports",
+            Permission::ViewMailLog => "view_mail_log",
+            Permission::Administer => "administer",
+            Permission::ViewAudit => "view_audit",
+            Permission::Supervise => "supervise",
+            Permission::EditKnowledge => "edit_knowledge",
+            Permission::ManageTenants => "manage_tenants",
+        }
+    }
+}
+
 impl Role {
     pub fn allows(self, p: Permission) -> bool {
         use Permission as P;
@@ -92,21 +129,7 @@ mod tests {
 
     #[test]
     fn role_matrix() {
-        let all = [
-            P::ReadCases,
-            P::WorkCases,
-            P::AssignTasks,
-            P::ReadTasks,
-            P::AnswerTasks,
-            P::Import,
-            P::ViewReports,
-            P::ViewMailLog,
-            P::Administer,
-            P::ViewAudit,
-            P::Supervise,
-            P::EditKnowledge,
-            P::ManageTenants,
-        ];
+        let all = P::ALL;
         let expect: &[(Role, &[P])] = &[
             (Role::Operator, &all),
             (Role::Admin, &all[..12]),

@@ -35,6 +35,32 @@ pub async fn home(ui: UiAuth, Query(q): Query<NoticeQuery>) -> Page {
     Ok(render(&AdminPage { c }))
 }
 
+#[derive(Template)]
+#[template(path = "admin_roles.html")]
+struct RolesPage {
+    c: Chrome,
+    /// Each role this administrator may hand out, with its active users.
+    roles: Vec<(Role, usize)>,
+    permissions: &'static [Permission],
+}
+
+/// Roles are built in: the page shows what each may do and who holds it,
+/// so an administrator picks the right one on the user form.
+pub async fn roles(State(state): State<AppState>, ui: UiAuth) -> Page {
+    let c = Chrome::new(&ui, "admin");
+    or_page(&c, ui.0.need(Permission::Administer))?;
+    let users = or_page(&c, state.store.users(ui.0.tenant.id).await)?;
+    let roles = assignable(&ui.0)
+        .into_iter()
+        .map(|r| (r, users.iter().filter(|u| u.active && u.role == r).count()))
+        .collect();
+    Ok(render(&RolesPage {
+        c,
+        roles,
+        permissions: &Permission::ALL,
+    }))
+}
+
 #[derive(Deserialize, Default)]
 pub struct NoticeQuery {
     error: Option<String>,

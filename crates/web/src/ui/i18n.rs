@@ -336,12 +336,73 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("result.in_progress", "Needs more work", "待继续处理"),
     ("nav.mail_log", "Mail log", "邮件日志"),
     ("nav.notifications", "Notifications", "通知"),
+    ("nav.skip", "Skip to content", "跳到正文"),
     ("nav.sla", "SLA", "服务时限"),
     ("nav.staffing", "Staffing", "人力测算"),
     ("nav.desk", "My desk", "我的工作台"),
     ("nav.admin", "Administration", "系统管理"),
     ("admin.title", "Administration", "系统管理"),
     ("admin.users", "Users and roles", "用户与角色"),
+    ("admin.roles", "Roles", "角色"),
+    (
+        "admin.roles_help",
+        "What each role may do, and how many active users hold it. Roles are built in; give a user another role on their page.",
+        "各角色可做的事，以及持有该角色的在职用户数。角色为系统内置；在用户页面为其更换角色。",
+    ),
+    ("admin.roles_link", "What each role may do", "各角色的权限"),
+    ("admin.permission", "Permission", "权限"),
+    ("admin.holders", "Users:", "用户数："),
+    ("admin.allowed", "allowed", "允许"),
+    ("admin.not_allowed", "not allowed", "不允许"),
+    (
+        "perm.read_cases",
+        "Read cases, contacts and customers",
+        "查看工单、联络记录和客户",
+    ),
+    (
+        "perm.work_cases",
+        "Work cases and customers",
+        "处理工单、编辑客户",
+    ),
+    (
+        "perm.assign_tasks",
+        "Pass work to a department",
+        "转派部门处理",
+    ),
+    ("perm.read_tasks", "See department tasks", "查看部门任务"),
+    (
+        "perm.answer_tasks",
+        "Answer or return department tasks",
+        "答复或退回部门任务",
+    ),
+    (
+        "perm.import",
+        "Import customers and records",
+        "导入客户和资料",
+    ),
+    ("perm.view_reports", "Read reports", "查看报表"),
+    ("perm.view_mail_log", "Read the mail log", "查看邮件日志"),
+    (
+        "perm.administer",
+        "Administer users and settings",
+        "管理用户和设置",
+    ),
+    ("perm.view_audit", "Read the audit log", "查看审计日志"),
+    (
+        "perm.supervise",
+        "Supervise queues and agents",
+        "监控队列和坐席",
+    ),
+    (
+        "perm.edit_knowledge",
+        "Write knowledge, scripts, announcements",
+        "编写知识、话术和公告",
+    ),
+    (
+        "perm.manage_tenants",
+        "Manage client tenants (all tenants)",
+        "管理委托方租户（全部租户）",
+    ),
     (
         "admin.users_help",
         "Accounts, roles, teams, departments, extensions; deactivate who left.",
@@ -1519,6 +1580,11 @@ mod tests {
             .chain(CaseAction::ALL.iter().map(|v| format!("action.{v}")))
             .chain(InteractionKind::ALL.iter().map(|v| format!("kind.{v}")))
             .chain(domain::role::Role::ALL.iter().map(|v| format!("role.{v}")))
+            .chain(
+                domain::role::Permission::ALL
+                    .iter()
+                    .map(|p| format!("perm.{}", p.key())),
+            )
             .chain(
                 domain::task::TaskStatus::ALL
                     .iter()

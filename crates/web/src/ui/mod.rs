@@ -115,6 +115,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/catalog/{what}", post(admin::add_to_catalog))
         .route("/admin/catalog/{what}/{id}", post(admin::change_in_catalog))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/roles", get(admin::roles))
         .route("/wallboard", get(board::wallboard_page))
         .route("/team", get(board::team_page))
         .route("/team/agents/{id}/state", post(board::set_state))

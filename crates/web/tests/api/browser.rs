@@ -86,7 +86,7 @@ impl Browser {
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
@@ -1330,6 +1330,25 @@ async fn an_administrator_sets_up_teams_departments_and_users() {
         assert!(log.contains(action), "{action} missing from\n{log}");
     }
     b.screenshot("admin-users").await;
+
+    // What each role may do, before handing one out: an agent works cases
+    // but does not administer; the operator's role is not offered here.
+    b.goto(&format!("{}/admin/users", app.base)).await;
+    b.click_nav("#roles-link").await;
+    let cell = |perm: &str, role: &str| {
+        format!(
+            "return document.querySelector('#roles tr[data-permission={perm}] td:nth-child(' + ([...document.querySelectorAll('#roles thead th')].findIndex(h => h.dataset.role === '{role}') + 1) + ')').className"
+        )
+    };
+    assert_eq!(b.eval(&cell("work_cases", "agent")).await, "yes");
+    assert_eq!(b.eval(&cell("administer", "agent")).await, "no");
+    assert_eq!(b.eval(&cell("administer", "admin")).await, "yes");
+    let heads = b.text("#roles thead").await;
+    assert!(
+        heads.contains("坐席") && !heads.contains("平台运营"),
+        "{heads}"
+    );
+    assert!(b.text("#roles tbody").await.contains("管理用户和设置"));
 
     // The catalogue changes: a department renamed, a category retired. The
     // new-case form no longer offers the category, and asks for the custom

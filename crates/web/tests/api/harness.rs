@@ -22,7 +22,7 @@ pub struct App {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| web::auth::hash_password(PASSWORD).expect("hash"))
 }

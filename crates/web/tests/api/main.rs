@@ -14,6 +14,7 @@ mod customers;
 mod import;
 mod knowledge;
 mod mail;
+mod pages;
 mod portal;
 mod routing;
 mod scripts;
