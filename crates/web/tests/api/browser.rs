@@ -835,7 +835,8 @@ async fn a_supervisor_works_out_staffing_for_a_forecast() {
 /// An administrator sets up a queue in the browser; an agent goes
 /// available on the desk, sees an e-mail case offered live with its
 /// countdown, accepts it and lands on the case; the supervisor's page shows
-/// the agent busy.
+/// the agent busy. The agent answers the customer from a template and
+/// passes the case to a department: the whole path, in one go.
 #[tokio::test]
 async fn an_agent_goes_available_and_accepts_a_live_offer() {
     let dir = store::testing::temp_dir();
@@ -881,7 +882,7 @@ async fn an_agent_goes_available_and_accepts_a_live_offer() {
     let vip = sup
         .create(
             "/api/v1/customers",
-            json!({"name": "钱先生", "tier": "vip"}),
+            json!({"name": "钱先生", "tier": "vip", "emails": ["qian@example.cn"]}),
         )
         .await;
     let vip_id = vip["id"].as_i64().unwrap();
@@ -948,6 +949,47 @@ async fn an_agent_goes_available_and_accepts_a_live_offer() {
         (me["state"].as_str(), me["active"].as_i64()),
         (Some("busy"), Some(1))
     );
+
+    // The accepted case answered from a template, then passed on.
+    let admin = app.login("a", domain::role::Role::Admin).await;
+    admin
+        .create(
+            "/api/v1/mail/addresses",
+            json!({"address": "service@a.example", "display_name": "客服中心", "language": "zh-CN"}),
+        )
+        .await;
+    admin
+        .create(
+            "/api/v1/mail/templates",
+            json!({"kind": "reply", "name": "延保答复", "language": "zh-CN", "subject": "关于{{subject}}",
+                   "body": "{{customer_name}}，您好：延保条款见附件说明。"}),
+        )
+        .await;
+    b.click_nav("#my-work a").await;
+    b.click("#reply-template option:nth-child(2)").await;
+    b.until(
+        "the template fills the reply",
+        "return document.querySelector('#reply-body').value.startsWith('钱先生，您好')",
+    )
+    .await;
+    b.click_nav("#send-reply").await;
+    assert!(b.text("#case-mail").await.contains("待发送"));
+    b.click(&format!(
+        "#pass-to-department option[value='{}']",
+        app.departments["a.aftersales"]
+    ))
+    .await;
+    b.type_into("#pass-to-department textarea", "请核对延保合同")
+        .await;
+    b.click_nav("#pass-to-department button").await;
+    assert_eq!(b.text("#case-status").await, "部门处理中");
+    let outbound = admin.ok("/api/v1/mail/outbound").await;
+    assert_eq!(
+        outbound["items"][0]["recipients"],
+        json!(["qian@example.cn"])
+    );
+    let saved = sup.ok(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(saved["tasks"][0]["department_name"], "售后服务部");
 }
 
 /// An administrator gives the PBX its token and the agent an extension; a
