@@ -124,6 +124,14 @@ async fn main() {
         (&admin, "/admin/audit".into()),
         (&admin, "/sla".into()),
         (&admin, "/mail".into()),
+        (&admin, "/admin".into()),
+        (&admin, "/admin/roles".into()),
+        (&admin, "/admin/catalog".into()),
+        (&admin, "/cti".into()),
+        (&agent, "/kb".into()),
+        (&agent, "/scripts".into()),
+        (&agent, "/search?q=%E4%BF%9D%E5%85%BB".into()),
+        (&agent, "/portal/auto".into()),
     ];
     for c in &cases {
         pages.insert(3, (&agent, format!("/cases/{}", c.id)));
