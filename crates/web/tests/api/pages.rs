@@ -171,6 +171,19 @@ async fn every_page_names_its_controls_and_fits_a_laptop_and_a_tablet() {
     demo::seed(&app.store, password_hash(), &sizes, jiff::Timestamp::now())
         .await
         .expect("demo data");
+    // A stranger on the line with an agent, so the team view links the call.
+    let pbx = Client {
+        token: Some("demo-cti-auto".into()),
+        ..app.anon()
+    };
+    for event in [
+        json!({"event": "new", "call_id": "pages-1", "direction": "inbound",
+               "caller": "139 0000 1111", "callee": "4008001234", "extension": "8002"}),
+        json!({"event": "answered", "call_id": "pages-1", "extension": "8002"}),
+    ] {
+        let (status, out) = pbx.post("/api/v1/cti/events", event).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{out}");
+    }
     // Customers are listed once looked for: the agent starts there too.
     let roles = [
         ("auto.agent1", "en-US", "/desk"),
@@ -235,6 +248,7 @@ async fn every_page_names_its_controls_and_fits_a_laptop_and_a_tablet() {
         "/sla/policies/N",
         "/mail",
         "/cti",
+        "/calls/N",
         "/portal/auto",
         "/portal/auto/contact",
     ] {
