@@ -410,6 +410,12 @@ impl Store {
                 changed.push(("active", "retired".into()));
             }
             Some(true) if !was_active => {
+                // A live child under a retired parent would be offered half a path.
+                if let CatalogEntry::Category(_) = entry
+                    && let Some(parent) = row.opt_int("parent_id")?
+                {
+                    in_use(&mut tx, "categories", tenant, parent, "parent_id").await?;
+                }
                 q.push(", retired_at = NULL");
                 changed.push(("active", "restored".into()));
             }

@@ -10,7 +10,7 @@ use crate::cases::set_status;
 use crate::db::{RowExt, Store, ms, ts, vocab};
 use crate::events::{audit, case_event, data};
 use crate::exec::{Exec, query};
-use crate::users::exists;
+use crate::users::{exists, in_use};
 use crate::{Result, StoreError};
 use domain::case::{CaseStatus, Priority};
 use domain::ids::*;
@@ -151,7 +151,14 @@ fn queue_row(r: &impl RowExt) -> Result<QueueSpec> {
     Ok(spec)
 }
 
-async fn check_queue<E: Exec>(conn: &mut E, tenant: TenantId, spec: &QueueSpec) -> Result<()> {
+/// `kept`: the teams the queue already serves, which may stay on it after
+/// they are retired; a retired team is not added anew.
+async fn check_queue<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    spec: &QueueSpec,
+    kept: &[TeamId],
+) -> Result<()> {
     spec.check().map_err(StoreError::Invalid)?;
     for (i, s) in spec.skills.iter().enumerate() {
         exists(
@@ -164,7 +171,12 @@ async fn check_queue<E: Exec>(conn: &mut E, tenant: TenantId, spec: &QueueSpec) 
         .await?;
     }
     for (i, t) in spec.teams.iter().enumerate() {
-        exists(conn, "teams", tenant, t.0, &format!("teams[{i}]")).await?;
+        let field = format!("teams[{i}]");
+        if kept.contains(t) {
+            exists(conn, "teams", tenant, t.0, &field).await?;
+        } else {
+            in_use(conn, "teams", tenant, t.0, &field).await?;
+        }
     }
     for (i, o) in spec.overflow.iter().enumerate() {
         if let Some(q) = o.move_to {
@@ -541,12 +553,20 @@ impl Store {
         spec.id = id.unwrap_or(QueueId(0));
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) = id {
-            exists(&mut *tx, "queues", tenant, id.0, "id")
-                .await
-                .map_err(|_| StoreError::NotFound)?;
-        }
-        check_queue(&mut *tx, tenant, &spec).await?;
+        let kept = match id {
+            Some(id) => {
+                let row =
+                    query("SELECT id, name, spec FROM queues WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.0)
+                        .bind(id.0)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                queue_row(&row)?.teams
+            }
+            None => Vec::new(),
+        };
+        check_queue(&mut *tx, tenant, &spec, &kept).await?;
         let body = json(&spec)?;
         let unique = |e| StoreError::from_unique(e, "a queue with this name already exists");
         let id = match id {

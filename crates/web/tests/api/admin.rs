@@ -3,7 +3,7 @@
 
 use crate::harness::*;
 use domain::role::Role;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 fn reason(body: &Value, field: &str) -> String {
@@ -68,8 +68,17 @@ async fn catalogue_entries_are_renamed_retired_and_restored() {
         let (s, r) = admin.patch(&format!("/api/v1/teams/{team_a}"), json!({"active": false})).await;
         assert_eq!(s, StatusCode::CONFLICT, "{r}");
         let night = admin.create("/api/v1/teams", json!({"name": "夜班"})).await["id"].as_i64().unwrap();
+        let night_queue = json!({"name": "夜间热线", "kinds": ["call"], "teams": [night]});
+        let q = admin.create("/api/v1/routing/queues", night_queue.clone()).await["id"].as_i64().unwrap();
         let (s, t) = admin.patch(&format!("/api/v1/teams/{night}"), json!({"active": false})).await;
         assert_eq!((s, t["active"].as_bool()), (StatusCode::OK, Some(false)), "{t}");
+        // A queue keeps the retired team it serves; no queue takes it on anew.
+        let (s, r) = admin.call(Method::PUT, &format!("/api/v1/routing/queues/{q}"), Some(night_queue)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let (s, r) = admin
+            .post("/api/v1/routing/queues", json!({"name": "夜间邮件", "kinds": ["email"], "teams": [night]}))
+            .await;
+        assert_field_error(s, &r, "teams[0]", "a new queue for a retired team");
         let (s, r) = admin
             .post("/api/v1/users", json!({"username": "night1", "display_name": "夜班一", "role": "agent", "team_id": night}))
             .await;
@@ -106,6 +115,9 @@ async fn catalogue_entries_are_renamed_retired_and_restored() {
         assert_eq!(reason(&r, "category_id"), "is retired", "{s} {r}");
         let (s, c) = agent.patch(&format!("/api/v1/cases/{kept_id}"), json!({"priority": "high", "category_id": child})).await;
         assert_eq!((s, c["category_id"].as_i64()), (StatusCode::OK, Some(child)), "{c}");
+        // A child comes back only under a live parent.
+        let (s, r) = admin.patch(&format!("/api/v1/categories/{child}"), json!({"active": true})).await;
+        assert_eq!((s, reason(&r, "parent_id")), (StatusCode::UNPROCESSABLE_ENTITY, "is retired".into()), "{r}");
         let cats = agent.ok("/api/v1/categories").await;
         let listed = cats["items"].as_array().unwrap().iter().find(|c| c["id"] == child).cloned();
         assert_eq!(listed.map(|c| c["active"].clone()), Some(json!(false)));
