@@ -151,6 +151,16 @@ fn queue_row(r: &impl RowExt) -> Result<QueueSpec> {
     Ok(spec)
 }
 
+async fn queue_of<E: Exec>(conn: &mut E, tenant: TenantId, id: QueueId) -> Result<QueueSpec> {
+    let row = query("SELECT id, name, spec FROM queues WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    queue_row(&row)
+}
+
 /// `kept`: the teams the queue already serves, which may stay on it after
 /// they are retired; a retired team is not added anew.
 async fn check_queue<E: Exec>(
@@ -530,13 +540,8 @@ impl Store {
     }
 
     pub async fn queue(&self, tenant: TenantId, id: QueueId) -> Result<QueueSpec> {
-        let row = sqlx::query("SELECT id, name, spec FROM queues WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        queue_row(&row)
+        let mut conn = self.pool.acquire().await?;
+        queue_of(&mut *conn, tenant, id).await
     }
 
     /// Creates a queue (`id` None) or changes one; returns it as stored.
@@ -554,16 +559,7 @@ impl Store {
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let kept = match id {
-            Some(id) => {
-                let row =
-                    query("SELECT id, name, spec FROM queues WHERE tenant_id = $1 AND id = $2")
-                        .bind(tenant.0)
-                        .bind(id.0)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                queue_row(&row)?.teams
-            }
+            Some(id) => queue_of(&mut *tx, tenant, id).await?.teams,
             None => Vec::new(),
         };
         check_queue(&mut *tx, tenant, &spec, &kept).await?;

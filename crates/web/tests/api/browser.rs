@@ -110,6 +110,15 @@ impl Browser {
     }
 
     /// Runs a script in the page and gives back what it returns.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.cmd(
             reqwest::Method::POST,
@@ -1185,12 +1194,7 @@ async fn the_wallboard_follows_the_agents_and_the_team_view_moves_their_work() {
     b.screenshot("team").await;
 
     // On a tablet (820 px, portrait) nothing runs off the side.
-    b.cmd(
-        reqwest::Method::POST,
-        "/window/rect",
-        Some(json!({"width": 820, "height": 1180})),
-    )
-    .await;
+    b.resize(820, 1180).await;
     for page in ["/wallboard", "/team", "/desk", &format!("/cases/{case}")] {
         b.goto(&format!("{}{page}", app.base)).await;
         b.find("main").await;
@@ -1206,12 +1210,7 @@ async fn the_wallboard_follows_the_agents_and_the_team_view_moves_their_work() {
             "{page} is {scroll} px wide in a {width} px window: {wide}"
         );
     }
-    b.cmd(
-        reqwest::Method::POST,
-        "/window/rect",
-        Some(json!({"width": 1280, "height": 900})),
-    )
-    .await;
+    b.resize(1280, 900).await;
     // The wall TV: no navigation, the board only.
     b.goto(&format!("{}/wallboard?tv=1", app.base)).await;
     b.find("#board").await;
@@ -1834,12 +1833,7 @@ async fn a_visitor_finds_an_faq_answer_on_the_portal() {
         .await;
     }
     let b = Browser::start("zh-CN").await;
-    b.cmd(
-        reqwest::Method::POST,
-        "/window/rect",
-        Some(json!({"width": 390, "height": 844})),
-    )
-    .await;
+    b.resize(390, 844).await;
     b.goto(&format!("{}/portal/a", app.base)).await;
     assert_eq!(b.text("#portal-brand").await, "星途汽车客户服务");
     assert!(b.text("#portal-news").await.contains("春节期间服务安排"));

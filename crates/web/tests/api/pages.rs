@@ -74,15 +74,6 @@ return {
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-async fn resize(b: &Browser, width: u32, height: u32) {
-    b.cmd(
-        reqwest::Method::POST,
-        "/window/rect",
-        Some(json!({"width": width, "height": height})),
-    )
-    .await;
-}
-
 /// What is wrong with the page open now.
 async fn check(b: &Browser, page: &str) -> Vec<String> {
     let mut wrong = Vec::new();
@@ -198,12 +189,12 @@ async fn every_page_names_its_controls_and_fits_a_laptop_and_a_tablet() {
     let mut shapes = HashSet::new();
     for (user, lang, home) in roles {
         let b = Browser::start(lang).await;
-        resize(&b, 1280, 800).await;
+        b.resize(1280, 800).await;
         b.login(&app.base, user).await;
         let (visited, found) = crawl(&b, &app.base, home).await;
         wrong.extend(found.into_iter().map(|w| format!("{user}: {w}")));
         // The same pages on a tablet held upright.
-        resize(&b, 820, 1180).await;
+        b.resize(820, 1180).await;
         for page in &visited {
             b.goto(&format!("{}{page}", app.base)).await;
             b.find("main").await;
