@@ -301,8 +301,7 @@ impl Store {
 
     /// Gives the tenant's PBX a new token; the old one stops working.
     pub async fn set_cti_token(&self, actor: Actor, token_hash: &str, at: Timestamp) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         sqlx::query("UPDATE tenants SET cti_token_hash = $1 WHERE id = $2")
             .bind(token_hash)
             .bind(actor.tenant_id.0)
@@ -321,8 +320,7 @@ impl Store {
         extension: Option<&str>,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = sqlx::query("UPDATE users SET extension = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(extension)
             .bind(actor.tenant_id.0)
@@ -353,8 +351,7 @@ impl Store {
     /// transaction.
     pub async fn call_event(&self, tenant: &Tenant, r: &CallReport) -> Result<CallOutcome> {
         let t = tenant.id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let found = by_ref(&mut *tx, t, &r.call_ref).await?;
         let next = step(found.as_ref().map(|c| c.state), r.event).map_err(StoreError::Invalid)?;
         let mut warnings = Vec::new();
@@ -517,8 +514,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<Call> {
         let t = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let mut c = by_id(&mut *tx, t, id).await?;
         exists(&mut *tx, "cases", t, case.0, "case_id").await?;
         if c.case_id == Some(case) {
@@ -565,8 +561,7 @@ impl Store {
         customer: CustomerId,
     ) -> Result<Call> {
         let t = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let mut c = by_id(&mut *tx, t, id).await?;
         exists(&mut *tx, "customers", t, customer.0, "customer_id").await?;
         c.customer_id = Some(customer);
@@ -586,8 +581,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<Call> {
         let t = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let mut c = by_id(&mut *tx, t, id).await?;
         if c.state != CallState::Ended {
             return Err(StoreError::Conflict("the call has not ended yet".into()));

@@ -571,8 +571,7 @@ impl Store {
         first: Option<&InteractionInput>,
         at: Timestamp,
     ) -> Result<CaseId> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let first = first.map(|i| (i, i.attachments.as_slice()));
         check_offered(&mut tx, actor.tenant_id, input.category_id, input.team_id).await?;
         let (id, _) = insert_case(&mut tx, actor, timezone, input, first, None, at).await?;
@@ -706,8 +705,7 @@ impl Store {
         p: &CasePatch,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         patch_case(&mut tx, actor, id, p, at).await?;
         tx.commit().await?;
         Ok(())
@@ -720,8 +718,7 @@ impl Store {
         action: CaseAction,
         at: Timestamp,
     ) -> Result<CaseStatus> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let to = transition_in(&mut tx, actor, id, action, at).await?;
         tx.commit().await?;
         Ok(to)
@@ -736,8 +733,7 @@ impl Store {
         i: &InteractionInput,
         at: Timestamp,
     ) -> Result<InteractionId> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let status = case_status(&mut tx, actor.tenant_id, case_id).await?;
         let id = insert_interaction(&mut tx, actor, case_id, i, at).await?;
         if i.kind == InteractionKind::Note {
@@ -882,8 +878,7 @@ impl Store {
                 "a case cannot be related to itself",
             ));
         }
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         case_status(&mut tx, actor.tenant_id, a).await?;
         if case_status(&mut tx, actor.tenant_id, b).await.is_err() {
             return Err(StoreError::invalid("related_id", "does not exist"));
@@ -913,8 +908,7 @@ impl Store {
                 "a case cannot be merged into itself",
             ));
         }
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let read = |r: &sqlx::any::AnyRow| -> Result<(CaseStatus, Option<i64>, CaseNumber)> {
             Ok((
                 vocab(CaseStatus::parse(&r.text("status")?))?,
@@ -1039,8 +1033,7 @@ impl Store {
         cases: &[(CaseInput, CaseStatus, Timestamp)],
     ) -> Result<usize> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         self.bulk_planning(&mut tx).await?;
         for chunk in cases.chunks(BULK_ROWS) {
             // One counter update per year in the chunk reserves a block of numbers.

@@ -18,8 +18,7 @@ impl Store {
         leader: Option<UserId>,
         at: Timestamp,
     ) -> Result<Team> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(l) = leader {
             exists(&mut tx, "users", actor.tenant_id, l.0, "leader_id").await?;
         }
@@ -77,8 +76,7 @@ impl Store {
         default_deadline_hours: i64,
         at: Timestamp,
     ) -> Result<Department> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(u) = interface_user {
             exists(&mut tx, "users", actor.tenant_id, u.0, "interface_user_id").await?;
         }
@@ -119,8 +117,7 @@ impl Store {
         user: UserId,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         exists(
             &mut tx,
             "users",
@@ -191,8 +188,7 @@ impl Store {
         name: &str,
         at: Timestamp,
     ) -> Result<Category> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(p) = parent {
             in_use(&mut tx, "categories", actor.tenant_id, p.0, "parent_id").await?;
         }
@@ -248,8 +244,7 @@ impl Store {
         def: &CustomFieldDef,
         at: Timestamp,
     ) -> Result<CustomFieldDef> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let kind = serde_json::to_value(def.kind)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
@@ -344,8 +339,7 @@ impl Store {
         if ch.options.is_some() {
             not_for("options", is_field)?;
         }
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let row = crate::exec::query(format!(
             "SELECT * FROM {table} WHERE tenant_id = $1 AND id = $2"
         ))

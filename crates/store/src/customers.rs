@@ -245,8 +245,7 @@ impl Store {
         c: &CustomerInput,
         at: Timestamp,
     ) -> Result<Customer> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let id = insert_customer(&mut tx, actor.tenant_id, c, at).await?;
         tx.commit().await?;
         self.customer(actor.tenant_id, CustomerId(id)).await
@@ -259,8 +258,7 @@ impl Store {
         c: &CustomerInput,
         at: Timestamp,
     ) -> Result<Customer> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         update_customer_row(&mut tx, actor.tenant_id, id.0, c, at).await?;
         tx.commit().await?;
         self.customer(actor.tenant_id, id).await
@@ -278,8 +276,7 @@ impl Store {
     ) -> Result<Customer> {
         let tenant = actor.tenant_id;
         {
-            let _w = self.writer().await;
-            let mut tx = self.pool.begin().await?;
+            let (_w, mut tx) = self.write_tx().await?;
             if let Some(a) = agent {
                 match crate::routing::takes_routed_work(&mut *tx, tenant, a).await? {
                     None => return Err(StoreError::invalid("agent_id", "does not exist")),
@@ -494,8 +491,7 @@ impl Store {
         at: Timestamp,
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Vec<std::result::Result<ImportOutcome, FieldError>>> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         self.bulk_planning(&mut tx).await?;
         let mut outcomes = Vec::with_capacity(records.len());
         let mut start = 0;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
 
+pub(crate) type AnyTx = sqlx::Transaction<'static, sqlx::Any>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -224,6 +226,28 @@ impl Store {
             None => None,
         }
     }
+
+    /// A write transaction, with the store's write lock held for as long as
+    /// the guard lives (drop it after the transaction).
+    pub(crate) async fn write_tx(&self) -> Result<(Option<MutexGuard<'_, ()>>, AnyTx)> {
+        let w = self.writer().await;
+        Ok((w, self.begin_write().await?))
+    }
+
+    /// Begins a transaction that will write; the caller holds the write lock.
+    ///
+    /// On SQLite it begins IMMEDIATE, taking SQLite's own write lock before
+    /// the first read. A deferred transaction that reads first cannot wait
+    /// for that lock when it comes to write: SQLite answers "database is
+    /// locked" at once. And the lock can be held without our mutex: a
+    /// transaction dropped on an error is rolled back by its connection's
+    /// worker later, after the mutex is free.
+    pub(crate) async fn begin_write(&self) -> Result<AnyTx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
 }
 
 /// Hides the password of a database URL before it is printed.
@@ -292,6 +316,60 @@ pub(crate) fn vocab<T>(parsed: std::result::Result<T, domain::FieldError>) -> Re
 
 #[cfg(test)]
 mod tests {
+    use crate::{Store, StoreError};
+    use domain::model::Actor;
+
+    /// A refused write (a duplicate name) leaves its transaction to be rolled
+    /// back by its connection's worker, after the store's lock is free. The
+    /// writers behind it read before they write: they must wait for SQLite's
+    /// lock, not fail with "database is locked".
+    #[tokio::test]
+    async fn writes_behind_a_refused_write_wait_their_turn() {
+        for (backend, url) in crate::testing::fresh_database_urls().await {
+            let store = Store::connect(&url).await.expect("connect");
+            let now = jiff::Timestamp::now();
+            let t = store
+                .create_tenant("w", "W", "Asia/Shanghai", "CN", now)
+                .await
+                .expect("tenant");
+            let actor = Actor {
+                tenant_id: t.id,
+                user_id: None,
+                channel: None,
+            };
+            let spec = |name: &str| -> domain::policy::PolicySpec {
+                serde_json::from_value(
+                    serde_json::json!({"name": name, "resolution": {"minutes": 60}}),
+                )
+                .expect("policy")
+            };
+            store
+                .create_policy(actor, &spec("taken"), now)
+                .await
+                .expect("first policy");
+            let mut writes = tokio::task::JoinSet::new();
+            for i in 0..120 {
+                let store = store.clone();
+                let name = if i % 2 == 0 {
+                    "taken".to_string()
+                } else {
+                    format!("p{i}")
+                };
+                let spec = spec(&name);
+                writes.spawn(async move { (i, store.create_policy(actor, &spec, now).await) });
+            }
+            while let Some(done) = writes.join_next().await {
+                let (i, out) = done.expect("task");
+                match (i % 2, out) {
+                    (0, Err(StoreError::Conflict(_))) | (1, Ok(_)) => {}
+                    (_, other) => panic!("[{backend}] write {i}: {other:?}"),
+                }
+            }
+            assert_eq!(store.policies(t.id).await.expect("list").len(), 61);
+            store.close().await;
+        }
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

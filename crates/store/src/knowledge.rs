@@ -131,8 +131,7 @@ impl Store {
         name: &str,
         at: Timestamp,
     ) -> Result<KbCategory> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(p) = parent {
             exists(&mut *tx, "kb_categories", actor.tenant_id, p.0, "parent_id").await?;
         }
@@ -190,8 +189,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<ArticleId> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(c) = content.category_id {
             exists(&mut *tx, "kb_categories", tenant, c.0, "category_id").await?;
         }
@@ -246,8 +244,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let row = query(format!(
             "SELECT version, {CONTENT_COLS} FROM articles WHERE tenant_id = $1 AND id = $2"
         ))
@@ -330,8 +327,7 @@ impl Store {
         active: bool,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = query(
             "UPDATE articles SET retired_at = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
         )
@@ -442,8 +438,7 @@ impl Store {
             return Err(StoreError::invalid("user", "does not exist"));
         };
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let version = query("SELECT version FROM articles WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.0)
             .bind(id.0)
@@ -634,8 +629,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         exists(&mut *tx, "cases", tenant, case.0, "case_id").await?;
         let v = query("SELECT v.id, v.title FROM article_versions v WHERE v.tenant_id = $1 AND v.article_id = $2 AND v.version = $3")
             .bind(tenant.0)

@@ -175,8 +175,7 @@ impl Store {
         m: &MailAddressInput,
         at: Timestamp,
     ) -> Result<MailAddress> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         crate::cases::check_offered(&mut tx, actor.tenant_id, m.category_id, m.team_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mail_addresses (tenant_id, address, display_name, case_type, category_id, team_id, region, \
@@ -242,8 +241,7 @@ impl Store {
         v: ClosedReply,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         sqlx::query("UPDATE tenants SET closed_reply = $1 WHERE id = $2")
             .bind(v.as_str())
             .bind(actor.tenant_id.0)
@@ -266,8 +264,7 @@ impl Store {
     /// one of them survives a crash. Several sessions' messages share one
     /// commit (and one disk flush) when they arrive together.
     pub async fn spool_mail(&self, batch: &[SpoolInput]) -> Result<Vec<i64>> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for m in batch {
             ids.push(insert_spooled(&mut tx, m, None).await?);
@@ -291,7 +288,7 @@ impl Store {
                 .transaction(move |l| now(spool_and_file_on(l, &batch, at)))
                 .await;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.bulk_planning(&mut tx).await?;
         let out = spool_and_file_on(&mut *tx, &batch, at).await?;
         tx.commit().await?;
@@ -405,7 +402,7 @@ impl Store {
         if let Some(lite) = &self.lite {
             return lite.transaction(move |l| now(file_on(l, &batch, at))).await;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.bulk_planning(&mut tx).await?;
         let out = file_on(&mut *tx, &batch, at).await?;
         tx.commit().await?;

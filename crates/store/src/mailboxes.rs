@@ -173,8 +173,7 @@ impl Store {
             return Err(StoreError::invalid("password", "is required"));
         };
         self.check_address(actor.tenant_id, m.address_id).await?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mailboxes (tenant_id, address_id, host, port, security, username, password, folder, move_to, \
              poll_seconds, max_bytes, enabled, created_at) \
@@ -218,8 +217,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<Mailbox> {
         self.check_address(actor.tenant_id, m.address_id).await?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = sqlx::query(
             "UPDATE mailboxes SET address_id = $1, host = $2, port = $3, security = $4, username = $5, \
              password = COALESCE($6, password), folder = $7, move_to = $8, poll_seconds = $9, max_bytes = $10, \
@@ -368,8 +366,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<ImapStored> {
         let key = message_key(message_id, raw);
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO mailbox_messages (mailbox_id, uidvalidity, uid, tenant_id, message_key, state, at) \
              VALUES ($1, $2, $3, $4, $5, 'stored', $6) ON CONFLICT DO NOTHING",
@@ -436,8 +433,7 @@ impl Store {
         uidvalidity: u32,
         uids: &[u32],
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         for chunk in uids.chunks(500) {
             let list: Vec<i64> = chunk.iter().map(|u| i64::from(*u)).collect();
             let mut q = Sql::new(

@@ -445,8 +445,7 @@ impl Store {
     ) -> Result<MailTemplate> {
         template::check("subject", &t.subject).map_err(StoreError::Invalid)?;
         template::check("body", &t.body).map_err(StoreError::Invalid)?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(a) = t.address_id {
             let known: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM mail_addresses WHERE tenant_id = $1 AND id = $2",
@@ -541,8 +540,7 @@ impl Store {
     }
 
     pub async fn set_faq_url(&self, actor: Actor, url: Option<&str>, at: Timestamp) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         sqlx::query("UPDATE tenants SET faq_url = $1 WHERE id = $2")
             .bind(url)
             .bind(actor.tenant_id.0)
@@ -571,8 +569,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<QueuedMail> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let facts = case_facts(&mut tx, tenant, case).await?;
         let address = sending_address(&mut tx, tenant, case).await?;
         let agent: Option<String> = match actor.user_id {
@@ -808,8 +805,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = m.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let row = sqlx::query(
             "SELECT o.case_id, o.author_id, o.subject, o.recipients, c.assignee_id FROM mail_outbox o \
              LEFT JOIN cases c ON c.id = o.case_id WHERE o.tenant_id = $1 AND o.id = $2",

@@ -88,8 +88,7 @@ impl Store {
     ) -> Result<CalendarId> {
         check_name(name)?;
         let json = check_calendar(spec)?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let id = query(
             "INSERT INTO calendars (tenant_id, name, spec, updated_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -127,8 +126,7 @@ impl Store {
     ) -> Result<()> {
         check_name(name)?;
         let json = check_calendar(spec)?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let changed = query(
             "UPDATE calendars SET name = $1, spec = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5",
         )
@@ -187,8 +185,7 @@ impl Store {
     /// Deletes a calendar no policy, department or clock counts by.
     pub async fn delete_calendar(&self, actor: Actor, id: CalendarId, at: Timestamp) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let name = query("SELECT name FROM calendars WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.0)
             .bind(id.0)
@@ -247,8 +244,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<PolicyId> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let json = check_policy(&mut tx, tenant, spec).await?;
         let last =
             query("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies WHERE tenant_id = $1")
@@ -291,8 +287,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let json = check_policy(&mut tx, tenant, spec).await?;
         let changed = query("UPDATE sla_policies SET name = $1, spec = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5")
             .bind(spec.name.trim())
@@ -328,8 +323,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let mut order: Vec<i64> =
             query("SELECT id FROM sla_policies WHERE tenant_id = $1 ORDER BY position, id")
                 .bind(tenant.0)
@@ -392,8 +386,7 @@ impl Store {
     /// Deletes a policy no case follows; one in use is switched off instead.
     pub async fn delete_policy(&self, actor: Actor, id: PolicyId, at: Timestamp) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let used =
             query("SELECT 1 AS x FROM cases WHERE tenant_id = $1 AND sla_policy_id = $2 LIMIT 1")
                 .bind(tenant.0)
@@ -435,8 +428,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(c) = calendar {
             exists(&mut tx, "calendars", tenant, c.0, "calendar_id").await?;
         }

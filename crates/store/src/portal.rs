@@ -89,8 +89,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<PortalReceipt> {
         let actor = portal_actor(tenant.id);
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         check_offered(&mut *tx, tenant.id, req.category_id, None).await?;
         let customer = portal_customer(&mut *tx, tenant.id, req, at).await?;
         let mut custom = BTreeMap::new();
@@ -217,8 +216,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<CaseId> {
         let actor = portal_actor(tenant);
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let case = case_of_key(&mut *tx, tenant, key_hash).await?;
         let status = case_status(&mut *tx, tenant, case).await?;
         if status == CaseStatus::Closed {
@@ -279,8 +277,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         if let Some(l) = logo {
             put_blob(&mut *tx, tenant, l).await?;
         }

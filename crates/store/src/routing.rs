@@ -508,8 +508,7 @@ impl Store {
 
     pub async fn create_skill(&self, actor: Actor, name: &str, at: Timestamp) -> Result<SkillId> {
         let name = domain::contact::text("name", name, 100).map_err(StoreError::Invalid)?;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let id = query("INSERT INTO skills (tenant_id, name) VALUES ($1, $2) RETURNING id")
             .bind(actor.tenant_id.0)
             .bind(name.as_str())
@@ -556,8 +555,7 @@ impl Store {
         spec.name = spec.name.trim().to_string();
         // The spec's own check refuses a move to itself; a new queue has no id yet.
         spec.id = id.unwrap_or(QueueId(0));
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let kept = match id {
             Some(id) => queue_of(&mut *tx, tenant, id).await?.teams,
             None => Vec::new(),
@@ -625,8 +623,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<()> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         for (i, r) in rules.iter().enumerate() {
             exists(
                 &mut *tx,
@@ -725,8 +722,7 @@ impl Store {
         let tenant = actor.tenant_id;
         let profile = profile.check().map_err(StoreError::Invalid)?;
         {
-            let _w = self.writer().await;
-            let mut tx = self.pool.begin().await?;
+            let (_w, mut tx) = self.write_tx().await?;
             match takes_routed_work(&mut *tx, tenant, user).await? {
                 None => return Err(StoreError::NotFound),
                 Some(false) => return Err(StoreError::invalid("user", NOT_ROUTED)),
@@ -828,8 +824,7 @@ impl Store {
         outcome: &str,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         end_work(&mut *tx, tenant, id, outcome, at).await?;
         tx.commit().await?;
         Ok(())
@@ -847,8 +842,7 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         for e in events {
             record(&mut *tx, tenant, e, reason, at).await?;
         }

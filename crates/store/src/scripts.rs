@@ -108,8 +108,7 @@ impl Store {
         note: &str,
         at: Timestamp,
     ) -> Result<ScriptId> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         check_queues(&mut *tx, actor.tenant_id, c).await?;
         let q = query(format!(
             "INSERT INTO scripts (tenant_id, version, {CONTENT_COLS}, created_at, updated_at) \
@@ -150,8 +149,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let row = query(format!(
             "SELECT version, {CONTENT_COLS} FROM scripts WHERE tenant_id = $1 AND id = $2"
         ))
@@ -203,8 +201,7 @@ impl Store {
         active: bool,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = query("UPDATE scripts SET retired_at = $1 WHERE tenant_id = $2 AND id = $3")
             .bind((!active).then(|| ms(at)))
             .bind(actor.tenant_id.0)

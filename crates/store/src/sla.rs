@@ -1008,8 +1008,7 @@ impl Store {
     /// One run of the escalation scheduler: fires up to `limit` warnings and
     /// breaches that are due at `now`, oldest first.
     pub async fn sla_tick(&self, now: Timestamp, limit: u32) -> Result<TickOutcome> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         // Another server may be firing too: it keeps the rows it holds.
         let lock = match self.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",

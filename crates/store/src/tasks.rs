@@ -72,8 +72,7 @@ impl Store {
             input.deadline_at,
         );
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let status = case_status(&mut tx, tenant, case_id).await?;
         if !status.is_active() {
             return Err(StoreError::Workflow(format!(
@@ -206,8 +205,7 @@ impl Store {
     ) -> Result<DepartmentTask> {
         let tenant = actor.tenant_id;
         {
-            let _w = self.writer().await;
-            let mut tx = self.pool.begin().await?;
+            let (_w, mut tx) = self.write_tx().await?;
             let row = sqlx::query(
                 "SELECT case_id, status FROM department_tasks WHERE tenant_id = $1 AND id = $2",
             )

@@ -65,8 +65,7 @@ impl Store {
         admin: &NewUser,
         at: Timestamp,
     ) -> Result<(Tenant, User)> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tenants (slug, name, timezone, region, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -129,8 +128,7 @@ impl Store {
         ch: &TenantChange,
         at: Timestamp,
     ) -> Result<Tenant> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let row = sqlx::query(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
             .bind(id.0)
             .fetch_optional(&mut *tx)

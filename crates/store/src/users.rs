@@ -142,8 +142,7 @@ impl Store {
     }
 
     pub async fn create_user(&self, actor: Actor, new: &NewUser, at: Timestamp) -> Result<User> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let user = insert_user(&mut tx, actor, new, at).await?;
         tx.commit().await?;
         Ok(user)
@@ -190,8 +189,7 @@ impl Store {
         hash: &str,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(hash)
             .bind(actor.tenant_id.0)
@@ -232,8 +230,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<User> {
         let tenant = actor.tenant_id;
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let old = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2"
         ))
@@ -321,8 +318,7 @@ impl Store {
         active: bool,
         at: Timestamp,
     ) -> Result<()> {
-        let _w = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.write_tx().await?;
         let n = sqlx::query("UPDATE users SET active = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(i64::from(active))
             .bind(actor.tenant_id.0)
