@@ -77,6 +77,88 @@ pub fn step(state: Option<CallState>, event: CallEvent) -> Result<Step, FieldErr
     })
 }
 
+/// The largest recording the PBX may send as a file: an hour of 8 kHz
+/// 16-bit WAV is 58 MB.
+pub const RECORDING_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// A recording the PBX sends as a file, checked: its media type (audio,
+/// lower-cased, without parameters) and its file name, the PBX's or one made
+/// from the call's id and the type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingFile {
+    pub content_type: String,
+    pub filename: String,
+}
+
+impl RecordingFile {
+    pub fn parse(
+        call_ref: &str,
+        content_type: Option<&str>,
+        filename: Option<&str>,
+        len: usize,
+    ) -> Result<RecordingFile, FieldError> {
+        if len == 0 {
+            return Err(FieldError::new("body", "must hold the recording"));
+        }
+        if len > RECORDING_MAX_BYTES {
+            return Err(FieldError::new("body", "must be at most 64 MB"));
+        }
+        let kind = content_type
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let sub = kind.strip_prefix("audio/").unwrap_or_default();
+        if sub.is_empty()
+            || !sub
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            return Err(FieldError::new(
+                "content_type",
+                "must be an audio type, such as audio/wav or audio/mpeg",
+            ));
+        }
+        let filename = match filename.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                if n.chars().count() > 200
+                    || n.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+                    || n.starts_with('.')
+                {
+                    return Err(FieldError::new(
+                        "filename",
+                        "must be a plain file name of at most 200 characters",
+                    ));
+                }
+                n.to_string()
+            }
+            None => {
+                let ext = match sub {
+                    "wav" | "x-wav" | "wave" | "vnd.wave" => "wav",
+                    "mpeg" | "mp3" => "mp3",
+                    "ogg" | "opus" => "ogg",
+                    "gsm" | "x-gsm" => "gsm",
+                    other => other,
+                };
+                let base: String = call_ref
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                format!("recording-{base}.{ext}")
+            }
+        };
+        Ok(RecordingFile {
+            content_type: kind,
+            filename,
+        })
+    }
+}
+
 /// One call's times, in milliseconds, as the figures need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallTimes {
@@ -135,6 +217,82 @@ mod tests {
     use super::*;
     use CallEvent as E;
     use CallState as S;
+
+    #[test]
+    fn a_recording_file_is_audio_with_a_plain_name() {
+        let ok = |t: &str, n: &str| {
+            Ok(RecordingFile {
+                content_type: t.into(),
+                filename: n.into(),
+            })
+        };
+        let cases = [
+            (
+                "1700.1",
+                Some("audio/wav"),
+                None,
+                10,
+                ok("audio/wav", "recording-1700_1.wav"),
+            ),
+            (
+                "a",
+                Some("Audio/MPEG; bitrate=32"),
+                None,
+                10,
+                ok("audio/mpeg", "recording-a.mp3"),
+            ),
+            (
+                "a",
+                Some("audio/ogg"),
+                Some(" 王伟 来电.ogg "),
+                10,
+                ok("audio/ogg", "王伟 来电.ogg"),
+            ),
+            (
+                "a",
+                Some("audio/x-flac"),
+                None,
+                10,
+                ok("audio/x-flac", "recording-a.x-flac"),
+            ),
+            ("a", Some("audio/wav"), None, 0, Err("body")),
+            (
+                "a",
+                Some("audio/wav"),
+                None,
+                RECORDING_MAX_BYTES + 1,
+                Err("body"),
+            ),
+            ("a", None, None, 10, Err("content_type")),
+            (
+                "a",
+                Some("application/octet-stream"),
+                None,
+                10,
+                Err("content_type"),
+            ),
+            ("a", Some("audio/"), None, 10, Err("content_type")),
+            (
+                "a",
+                Some("audio/wav"),
+                Some("../etc/passwd"),
+                10,
+                Err("filename"),
+            ),
+            ("a", Some("audio/wav"), Some(".hidden"), 10, Err("filename")),
+            (
+                "a",
+                Some("audio/wav"),
+                Some("a\nb.wav"),
+                10,
+                Err("filename"),
+            ),
+        ];
+        for (call, kind, name, len, want) in cases {
+            let got = RecordingFile::parse(call, kind, name, len).map_err(|e| e.field);
+            assert_eq!(got, want.map_err(String::from), "{kind:?} {name:?} {len}");
+        }
+    }
 
     #[test]
     fn events_move_a_call_and_repeats_change_nothing() {

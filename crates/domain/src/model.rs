@@ -276,7 +276,7 @@ pub enum CaseSort {
     SlaDue,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attachment {
     pub sha256: String,
     pub filename: String,

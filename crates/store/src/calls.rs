@@ -3,7 +3,8 @@
 //! call the PBX was answered 200 for is never lost.
 
 use crate::cases::{
-    case_status, insert_case, insert_interaction, insert_link, patch_case, transition_in,
+    case_status, insert_case, insert_interaction, insert_link, link_file, patch_case, put_blob,
+    transition_in,
 };
 use crate::db::{RowExt, Store, ms, ts, vocab};
 use crate::events::{audit, case_event, data};
@@ -17,7 +18,9 @@ use domain::case::{
 };
 use domain::contact::PhoneNumber;
 use domain::ids::*;
-use domain::model::{Actor, CaseInput, CasePatch, InteractionInput, Tenant};
+use domain::model::{
+    Actor, Attachment, AttachmentInput, CaseInput, CasePatch, InteractionInput, Tenant,
+};
 use domain::simulate::Figures;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -68,6 +71,8 @@ pub struct Call {
     pub ended_at: Option<Timestamp>,
     pub cause: Option<String>,
     pub recording: Option<String>,
+    /// A recording the PBX sent as a file (`GET /calls/{id}/recording`).
+    pub recording_file: Option<Attachment>,
     pub wrapped_up_at: Option<Timestamp>,
 }
 
@@ -93,7 +98,8 @@ pub struct WrapUp {
 }
 
 const CALL_COLS: &str = "id, call_ref, direction, caller, callee, number, queue, agent_id, customer_id, case_id, \
-     interaction_id, state, started_at, answered_at, ended_at, cause, recording, wrapped_up_at";
+     interaction_id, state, started_at, answered_at, ended_at, cause, recording, wrapped_up_at, \
+     recording_sha256, recording_type, recording_name, recording_size";
 
 fn call_row(r: &impl RowExt) -> Result<Call> {
     Ok(Call {
@@ -114,6 +120,15 @@ fn call_row(r: &impl RowExt) -> Result<Call> {
         ended_at: r.opt_int("ended_at")?.map(ts),
         cause: r.opt_text("cause")?,
         recording: r.opt_text("recording")?,
+        recording_file: match r.opt_text("recording_sha256")? {
+            Some(sha256) => Some(Attachment {
+                sha256,
+                filename: r.text("recording_name")?,
+                content_type: r.text("recording_type")?,
+                size: r.int("recording_size")?,
+            }),
+            None => None,
+        },
         wrapped_up_at: r.opt_int("wrapped_up_at")?.map(ts),
     })
 }
@@ -251,6 +266,9 @@ async fn file_call<E: Exec>(
         }
     };
     c.interaction_id = Some(interaction);
+    if let Some(f) = &c.recording_file {
+        link_file(conn, tenant.id, interaction, f).await?;
+    }
     Ok(())
 }
 
@@ -461,6 +479,69 @@ impl Store {
             changed,
             warnings,
         })
+    }
+
+    /// Keeps a recording the PBX sends as a file: on the call, and on its
+    /// case's contact once the call is filed (now, or at the hang-up). The
+    /// same file again changes nothing.
+    pub async fn call_recording_file(
+        &self,
+        tenant: TenantId,
+        call_ref: &str,
+        file: &AttachmentInput,
+    ) -> Result<Call> {
+        let (_w, mut tx) = self.write_tx().await?;
+        let mut c = by_ref(&mut *tx, tenant, call_ref)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let f = Attachment {
+            sha256: file.sha256().to_string(),
+            filename: file.filename.clone(),
+            content_type: file.content_type.clone(),
+            size: file.data().len() as i64,
+        };
+        if c.recording_file.as_ref() == Some(&f) {
+            return Ok(c);
+        }
+        put_blob(&mut *tx, tenant, file).await?;
+        query(
+            "UPDATE calls SET recording_sha256 = $1, recording_type = $2, recording_name = $3, recording_size = $4 \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&f.sha256)
+        .bind(&f.content_type)
+        .bind(&f.filename)
+        .bind(f.size)
+        .bind(tenant.0)
+        .bind(c.id.0)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(i) = c.interaction_id {
+            link_file(&mut *tx, tenant, i, &f).await?;
+        }
+        tx.commit().await?;
+        c.recording_file = Some(f);
+        Ok(c)
+    }
+
+    /// The recording file of a call, with its bytes.
+    pub async fn call_recording(
+        &self,
+        tenant: TenantId,
+        id: CallId,
+    ) -> Result<(Attachment, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT c.recording_sha256 AS sha256, c.recording_name AS filename, c.recording_type AS content_type, \
+             c.recording_size AS size, b.data, b.data_segment, b.data_offset, b.data_base64_len \
+             FROM calls c JOIN blobs b ON b.tenant_id = c.tenant_id AND b.sha256 = c.recording_sha256 \
+             WHERE c.tenant_id = $1 AND c.id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        self.stored_file(&row).await
     }
 
     pub async fn call(&self, tenant: TenantId, id: CallId) -> Result<Call> {

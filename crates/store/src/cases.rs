@@ -208,6 +208,27 @@ pub(crate) async fn put_blob<E: Exec>(
     Ok(())
 }
 
+/// Lists a stored file (see [`put_blob`]) among an interaction's attachments.
+pub(crate) async fn link_file<E: Exec>(
+    conn: &mut E,
+    tenant: TenantId,
+    interaction: InteractionId,
+    a: &Attachment,
+) -> Result<()> {
+    query(
+        "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.0)
+    .bind(interaction.0)
+    .bind(&a.sha256)
+    .bind(&a.filename)
+    .bind(&a.content_type)
+    .bind(a.size)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Numbers and writes a new case, with the contact that opened it.
 pub(crate) async fn insert_case<E: Exec>(
     tx: &mut E,
@@ -365,19 +386,14 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .await?
     .int("id")?;
     for a in attachments {
-        let sha = a.sha256();
         put_blob(conn, actor.tenant_id, a).await?;
-        query(
-            "INSERT INTO attachments (tenant_id, interaction_id, sha256, filename, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(actor.tenant_id.0)
-        .bind(id)
-        .bind(sha)
-        .bind(&a.filename)
-        .bind(&a.content_type)
-        .bind(a.data().len() as i64)
-        .execute(conn)
-        .await?;
+        let file = Attachment {
+            sha256: a.sha256().to_string(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.data().len() as i64,
+        };
+        link_file(conn, actor.tenant_id, InteractionId(id), &file).await?;
     }
     let d = data([
         ("interaction_id", id.to_string()),

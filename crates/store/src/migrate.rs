@@ -43,6 +43,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_portal"),
     migration!(18, "0018_announcements"),
     migration!(19, "0019_scripts"),
+    migration!(20, "0020_call_recordings"),
 ];
 
 /// Several servers may start at once against one PostgreSQL: an advisory lock

@@ -4,13 +4,13 @@
 use crate::AppState;
 use crate::auth::{self, Auth};
 use crate::error::ApiError;
-use crate::extract::{Id, Json};
+use crate::extract::{Id, Json, Query};
 use crate::input::{Errors, region};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use domain::FieldError;
-use domain::call::{CallDirection, CallEvent, CallResult, CallState};
+use domain::call::{CallDirection, CallEvent, CallResult, CallState, RecordingFile};
 use domain::case::{CaseNumber, CaseType};
 use domain::contact::{PhoneNumber, text};
 use domain::ids::{CallId, CaseId, CategoryId, CustomerId, TenantId, UserId};
@@ -156,6 +156,53 @@ pub async fn event(
         });
     }
     Ok(axum::Json(out))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingQuery {
+    pub filename: Option<String>,
+}
+
+/// A recording the PBX sends as a file (the call named by the PBX's own id),
+/// rather than as a URL in a `recording` event.
+pub async fn recording_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(call_ref): Path<String>,
+    Query(q): Query<RecordingQuery>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = pbx_tenant(&state, &headers).await?;
+    let kind = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let f = RecordingFile::parse(&call_ref, kind, q.filename.as_deref(), body.len())?;
+    let file = domain::model::AttachmentInput::new(f.filename, f.content_type, body.to_vec());
+    let call = state
+        .store
+        .call_recording_file(tenant.id, &call_ref, &file)
+        .await?;
+    let _ = state.calls.send(CallNote {
+        tenant: tenant.id,
+        agent: call.agent_id,
+        call: call.id,
+        state: call.state,
+    });
+    Ok(axum::Json(call))
+}
+
+pub async fn recording(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> Result<impl IntoResponse, ApiError> {
+    auth.need(Permission::WorkCases)?;
+    let (meta, data) = state
+        .store
+        .call_recording(auth.tenant.id, CallId(id))
+        .await?;
+    Ok(super::knowledge::download(meta, data))
 }
 
 /// A new token for the tenant's PBX, shown once.

@@ -140,7 +140,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/wallboard", get(board::get_wallboard))
         .route("/api/v1/cti/events", post(cti::event))
         .route("/api/v1/cti/token", post(cti::new_token))
+        .route(
+            "/api/v1/cti/calls/{call_id}/recording",
+            axum::routing::put(cti::recording_file).layer(axum::extract::DefaultBodyLimit::max(
+                domain::call::RECORDING_MAX_BYTES,
+            )),
+        )
         .route("/api/v1/calls/{id}", get(cti::call))
+        .route("/api/v1/calls/{id}/recording", get(cti::recording))
         .route("/api/v1/calls/{id}/case", post(cti::attach))
         .route("/api/v1/calls/{id}/customer", post(cti::customer))
         .route("/api/v1/calls/{id}/wrap-up", post(cti::wrap_up))

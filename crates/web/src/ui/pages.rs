@@ -317,7 +317,8 @@ pub struct TimelineItem {
     pub title: String,
     pub who: String,
     pub body: String,
-    pub files: Vec<(String, String)>,
+    /// Key, name, and whether it plays in the page (a call's recording).
+    pub files: Vec<(String, String, bool)>,
     /// The sanitised HTML of a received e-mail, by the blob holding it.
     pub html: Option<String>,
 }
@@ -591,7 +592,10 @@ pub async fn case(
             files: i
                 .attachments
                 .iter()
-                .map(|a| (a.sha256.clone(), a.filename.clone()))
+                .map(|a| {
+                    let audio = a.content_type.starts_with("audio/");
+                    (a.sha256.clone(), a.filename.clone(), audio)
+                })
                 .collect(),
             html: (i.kind == InteractionKind::Email && i.direction == Direction::Inbound)
                 .then(|| {

@@ -566,6 +566,12 @@ const ENDPOINTS: &[(&str, &str, &str, Option<Permission>)] = &[
     ("POST", "/api/v1/cti/token", "", Some(P::Administer)),
     ("GET", "/api/v1/calls/{call}", "", Some(P::WorkCases)),
     (
+        "GET",
+        "/api/v1/calls/{call}/recording",
+        "",
+        Some(P::WorkCases),
+    ),
+    (
         "POST",
         "/api/v1/calls/{call}/case",
         r#"{"case_id":{case}}"#,
@@ -595,6 +601,7 @@ const NOT_IN_MATRIX: &[(&str, &str)] = &[
     ("GET", "/api/v1/routing/events"),
     // The PBX's, with the tenant's CTI token; tested in `cti`.
     ("POST", "/api/v1/cti/events"),
+    ("PUT", "/api/v1/cti/calls/{call_id}/recording"),
 ];
 
 /// Administrators' calls that change no setting: two calculators, and a
@@ -861,6 +868,16 @@ impl Fixture<'_> {
                 at: now,
             };
             let out = self.app.store.call_event(&tenant, &report).await.unwrap();
+            let recording = domain::model::AttachmentInput::new(
+                "r.wav".into(),
+                "audio/wav".into(),
+                b"RIFF".to_vec(),
+            );
+            self.app
+                .store
+                .call_recording_file(self.tenant, &report.call_ref, &recording)
+                .await
+                .unwrap();
             s = s.replace("{call}", &out.call.id.to_string());
         }
         if s.contains("{token}") {

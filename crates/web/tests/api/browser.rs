@@ -1093,7 +1093,26 @@ async fn a_pbx_call_pops_the_callers_record_on_the_agents_screen() {
         .await;
     assert!(b.text("#call-case").await.contains("保养预约"));
     pbx.post("/api/v1/cti/events", event("hangup")).await;
-    // The wrap-up appears when the call ends.
+    // The wrap-up appears when the call ends; then the PBX sends the
+    // recording, which the page offers to play.
+    b.find("#wrap-up textarea[name=notes]").await;
+    let resp = reqwest::Client::new()
+        .put(format!(
+            "{}/api/v1/cti/calls/1700000000.42/recording",
+            app.base
+        ))
+        .bearer_auth(pbx.token.as_deref().unwrap())
+        .header("content-type", "audio/wav")
+        .body(tone_wav())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let plays = "const a = document.querySelector('#call-recording audio'); \
+                 if (a && !a.dataset.asked) { a.dataset.asked = '1'; a.preload = 'metadata'; a.load(); } \
+                 return !!a && a.readyState >= 1 && Math.abs(a.duration - 0.5) < 0.01;";
+    b.until("the recording plays on the call page", plays).await;
+    b.screenshot("call-recording").await;
     b.type_into("#wrap-up textarea[name=notes]", "已预约周六保养")
         .await;
     b.click("#wrap-up input[name=result][value=resolved]").await;
@@ -1104,6 +1123,41 @@ async fn a_pbx_call_pops_the_callers_record_on_the_agents_screen() {
         page.contains("保养预约") && page.contains("已预约周六保养") && page.contains("已解决"),
         "{page}"
     );
+    let on_case = "const a = document.querySelector('#timeline audio'); \
+                   if (a && !a.dataset.asked) { a.dataset.asked = '1'; a.preload = 'metadata'; a.load(); } \
+                   return !!a && a.readyState >= 1 && a.duration > 0.4;";
+    b.until("the recording plays on the case", on_case).await;
+    assert!(
+        b.text("#timeline")
+            .await
+            .contains("recording-1700000000_42.wav")
+    );
+}
+
+/// Half a second of a 440 Hz tone as a PBX records it: 8 kHz, 16-bit mono WAV.
+fn tone_wav() -> Vec<u8> {
+    let samples: Vec<i16> = (0..4000)
+        .map(|i| (f64::from(i) * 440.0 * std::f64::consts::TAU / 8000.0).sin() * 8000.0)
+        .map(|v| v as i16)
+        .collect();
+    let data_len = samples.len() as u32 * 2;
+    let mut w = Vec::new();
+    w.extend(b"RIFF");
+    w.extend((36 + data_len).to_le_bytes());
+    w.extend(b"WAVEfmt ");
+    w.extend(16u32.to_le_bytes());
+    w.extend(1u16.to_le_bytes()); // PCM
+    w.extend(1u16.to_le_bytes()); // mono
+    w.extend(8000u32.to_le_bytes());
+    w.extend(16000u32.to_le_bytes()); // bytes a second
+    w.extend(2u16.to_le_bytes()); // bytes a sample
+    w.extend(16u16.to_le_bytes());
+    w.extend(b"data");
+    w.extend(data_len.to_le_bytes());
+    for s in samples {
+        w.extend(s.to_le_bytes());
+    }
+    w
 }
 
 /// A supervisor watches the wallboard while an agent changes state and

@@ -207,3 +207,212 @@ async fn a_pbx_call_pops_files_and_wraps_up() {
     })
     .await;
 }
+
+/// A PBX that keeps its recordings sends the file itself: it is kept with
+/// the call (before or after the hang-up), listed on the case's contact
+/// once the call is filed, downloaded by agents of the tenant only.
+#[tokio::test]
+async fn a_pbx_sends_a_recording_file_kept_with_the_call_and_its_case() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let agent = app.login("a", Role::Agent).await;
+        let tok = token(&admin).await;
+        let pbx_a = pbx(&app, &tok);
+        let (status, _) = admin
+            .patch(
+                &format!("/api/v1/users/{}", agent.user_id),
+                json!({"extension": "8001"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let put = async |token: &str, call: &str, kind: Option<&str>, body: &[u8]| {
+            let mut req = reqwest::Client::new()
+                .put(format!("{}/api/v1/cti/calls/{call}", app.base))
+                .bearer_auth(token)
+                .body(body.to_vec());
+            if let Some(k) = kind {
+                req = req.header("content-type", k);
+            }
+            let resp = req.send().await.expect("request");
+            let status = resp.status();
+            let text = resp.text().await.expect("body");
+            (
+                status,
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+            )
+        };
+        let ring = |id: &str, event: &str| {
+            json!({"event": event, "call_id": id, "direction": "inbound", "caller": "13800138000",
+                   "callee": "4008001234", "extension": "8001"})
+        };
+        let wav: Vec<u8> = b"RIFF\x24\0\0\0WAVEfmt "
+            .iter()
+            .copied()
+            .chain((0..4000u32).map(|i| (i * 7 % 251) as u8))
+            .collect();
+
+        // Sent while the call is on: kept with the call, filed with it.
+        for e in ["new", "answered"] {
+            let (status, out) = pbx_a.post("/api/v1/cti/events", ring("rec-1", e)).await;
+            assert_eq!(status, StatusCode::OK, "{out}");
+        }
+        let bad: [(Option<&str>, &[u8], &str, &str); 4] = [
+            (None, &wav, "rec-1/recording", "content_type"),
+            (
+                Some("application/octet-stream"),
+                &wav,
+                "rec-1/recording",
+                "content_type",
+            ),
+            (Some("audio/wav"), b"", "rec-1/recording", "body"),
+            (
+                Some("audio/wav"),
+                &wav,
+                "rec-1/recording?filename=..%2Fetc%2Fpasswd",
+                "filename",
+            ),
+        ];
+        for (kind, body, path, field) in bad {
+            let (status, resp) = put(&tok, path, kind, body).await;
+            assert_field_error(status, &resp, field, path);
+        }
+        let (status, _) = put(&tok, "nope/recording", Some("audio/wav"), &wav).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "no call with this id");
+        let (status, _) = put("not-the-token", "rec-1/recording", Some("audio/wav"), &wav).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, call) = put(&tok, "rec-1/recording", Some("audio/wav"), &wav).await;
+        assert_eq!(status, StatusCode::OK, "{call}");
+        let file = call["recording_file"].clone();
+        assert_eq!(
+            (
+                file["filename"].as_str(),
+                file["content_type"].as_str(),
+                file["size"].as_i64()
+            ),
+            (
+                Some("recording-rec-1.wav"),
+                Some("audio/wav"),
+                Some(wav.len() as i64)
+            ),
+            "{call}"
+        );
+        let id = call["id"].as_i64().unwrap();
+        let (status, out) = pbx_a
+            .post(
+                "/api/v1/cti/events",
+                json!({"event": "hangup", "call_id": "rec-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let case_id = out["call"]["case_id"].as_i64().expect("filed");
+        let files_on = async |case: i64| -> Vec<Value> {
+            let c = agent.ok(&format!("/api/v1/cases/{case}")).await;
+            c["interactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["kind"] == "call")
+                .flat_map(|i| i["attachments"].as_array().unwrap().clone())
+                .collect()
+        };
+        assert_eq!(
+            files_on(case_id).await,
+            vec![file.clone()],
+            "the recording is on the filed call"
+        );
+        let (status, again) = put(&tok, "rec-1/recording", Some("audio/wav"), &wav).await;
+        assert_eq!((status, &again["recording_file"]), (StatusCode::OK, &file));
+        assert_eq!(
+            files_on(case_id).await.len(),
+            1,
+            "the same file again changes nothing"
+        );
+
+        // Downloaded as it came, by the tenant's agents only.
+        let http = reqwest::Client::new();
+        let get = async |c: &Client, call: i64| {
+            let resp = http
+                .get(format!("{}/api/v1/calls/{call}/recording", app.base))
+                .bearer_auth(c.token.as_deref().unwrap())
+                .send()
+                .await
+                .expect("request");
+            let kind = resp
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (
+                resp.status(),
+                kind,
+                resp.bytes().await.expect("body").to_vec(),
+            )
+        };
+        let (status, kind, bytes) = get(&agent, id).await;
+        assert_eq!(
+            (status, kind.as_deref(), bytes == wav),
+            (StatusCode::OK, Some("audio/wav"), true)
+        );
+        let sha = file["sha256"].as_str().unwrap();
+        let (status, _) = agent.get(&format!("/api/v1/attachments/{sha}")).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the case's attachment downloads too"
+        );
+        let agent_b = app.login("b", Role::Agent).await;
+        assert_eq!(
+            get(&agent_b, id).await.0,
+            StatusCode::NOT_FOUND,
+            "not another tenant's"
+        );
+        let admin_b = app.login("b", Role::Admin).await;
+        let (status, _) = put(
+            &token(&admin_b).await,
+            "rec-1/recording",
+            Some("audio/wav"),
+            &wav,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "tenant b's PBX does not reach a's call"
+        );
+
+        // Sent after the hang-up, under the PBX's name: listed at once.
+        for e in ["answered", "hangup"] {
+            let (status, out) = pbx_a.post("/api/v1/cti/events", ring("rec-2", e)).await;
+            assert_eq!(status, StatusCode::OK, "{out}");
+        }
+        let (status, no_file) = agent.get("/api/v1/calls/0/recording").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{no_file}");
+        let mp3 = b"ID3\x04\0\0\0\0\0\0 another recording".to_vec();
+        let (status, call) = put(
+            &tok,
+            "rec-2/recording?filename=%E7%8E%8B%E4%BC%9F.mp3",
+            Some("audio/mpeg"),
+            &mp3,
+        )
+        .await;
+        assert_eq!(
+            (status, call["recording_file"]["filename"].as_str()),
+            (StatusCode::OK, Some("王伟.mp3")),
+            "{call}"
+        );
+        let second = call["id"].as_i64().unwrap();
+        let (status, before) = agent.get(&format!("/api/v1/calls/{second}")).await;
+        assert_eq!(
+            (status, before["recording_file"]["content_type"].as_str()),
+            (StatusCode::OK, Some("audio/mpeg"))
+        );
+        let case2 = call["case_id"].as_i64().unwrap();
+        let names: Vec<String> = files_on(case2)
+            .await
+            .iter()
+            .map(|f| f["filename"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["王伟.mp3"]);
+        assert_eq!(get(&agent, second).await.2, mp3);
+    })
+    .await;
+}
