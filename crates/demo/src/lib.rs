@@ -933,6 +933,7 @@ async fn this_morning(
             agent: None,
             cause: None,
             recording: None,
+            talk_secs: None,
             case_number: None,
             at,
         };

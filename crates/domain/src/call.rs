@@ -77,6 +77,28 @@ pub fn step(state: Option<CallState>, event: CallEvent) -> Result<Step, FieldErr
     })
 }
 
+/// The longest talk a hang-up may report: a day.
+pub const TALK_MAX_SECS: i64 = 86_400;
+
+/// When a call was answered, now that the hang-up at `ended` reports the
+/// seconds talked. The PBX's own count wins over the moment its "answered"
+/// event reached us, and recovers one that never did; no talk leaves the
+/// answer as it was. Never before the call began.
+pub fn answered_by_talk(
+    started: jiff::Timestamp,
+    answered: Option<jiff::Timestamp>,
+    ended: jiff::Timestamp,
+    talk_secs: i64,
+) -> Option<jiff::Timestamp> {
+    if talk_secs <= 0 {
+        return answered;
+    }
+    let at = ended
+        .checked_sub(jiff::SignedDuration::from_secs(talk_secs))
+        .unwrap_or(started);
+    Some(at.max(started))
+}
+
 /// The largest recording the PBX may send as a file: an hour of 8 kHz
 /// 16-bit WAV is 58 MB.
 pub const RECORDING_MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -217,6 +239,28 @@ mod tests {
     use super::*;
     use CallEvent as E;
     use CallState as S;
+
+    #[test]
+    fn the_talk_a_hang_up_reports_dates_the_answer() {
+        let t = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+        let (start, end) = (t("2026-12-01T08:00:00Z"), t("2026-12-01T08:05:00Z"));
+        let heard = Some(t("2026-12-01T08:00:30Z"));
+        let cases = [
+            (None, 95, Some(t("2026-12-01T08:03:25Z"))),
+            (heard, 270, Some(t("2026-12-01T08:00:30Z"))),
+            (heard, 250, Some(t("2026-12-01T08:00:50Z"))),
+            (heard, 0, heard),
+            (None, 0, None),
+            (None, 9_999, Some(start)),
+        ];
+        for (answered, talk, want) in cases {
+            assert_eq!(
+                answered_by_talk(start, answered, end, talk),
+                want,
+                "{answered:?} {talk}"
+            );
+        }
+    }
 
     #[test]
     fn a_recording_file_is_audio_with_a_plain_name() {

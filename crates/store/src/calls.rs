@@ -12,7 +12,9 @@ use crate::exec::{Exec, query};
 use crate::users::exists;
 use crate::{Result, StoreError};
 use domain::FieldError;
-use domain::call::{CallDirection, CallEvent, CallResult, CallState, CallTimes, Step, step};
+use domain::call::{
+    CallDirection, CallEvent, CallResult, CallState, CallTimes, Step, answered_by_talk, step,
+};
 use domain::case::{
     CaseAction, CaseNumber, CaseType, Channel, Direction, InteractionKind, Priority,
 };
@@ -41,6 +43,8 @@ pub struct CallReport {
     pub agent: Option<AgentRef>,
     pub cause: Option<String>,
     pub recording: Option<String>,
+    /// The seconds talked, as a hang-up reports them.
+    pub talk_secs: Option<i64>,
     /// A case the caller named to the IVR.
     pub case_number: Option<CaseNumber>,
     pub at: Timestamp,
@@ -442,11 +446,12 @@ impl Store {
         let changed = match next {
             Step::Repeat => false,
             Step::To(state) => {
+                // A hang-up names the agent only for a call whose "answered" was lost.
                 if agent.is_some()
-                    && matches!(
+                    && (matches!(
                         r.event,
                         CallEvent::New | CallEvent::Answered | CallEvent::Transferred
-                    )
+                    ) || (r.event == CallEvent::Hangup && c.agent_id.is_none()))
                 {
                     c.agent_id = agent;
                 }
@@ -461,6 +466,10 @@ impl Store {
                     CallEvent::Hangup => {
                         c.ended_at = Some(r.at);
                         c.cause = r.cause.clone();
+                        if let Some(talk) = r.talk_secs {
+                            c.answered_at =
+                                answered_by_talk(c.started_at, c.answered_at, r.at, talk);
+                        }
                     }
                     CallEvent::Recording => c.recording = r.recording.clone(),
                     CallEvent::New | CallEvent::Transferred => {}

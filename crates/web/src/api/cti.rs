@@ -42,6 +42,9 @@ pub struct CallEventBody {
     pub user: Option<String>,
     pub cause: Option<String>,
     pub recording_url: Option<String>,
+    /// Seconds talked, with a hang-up: a number, or its digits as text (a
+    /// dialplan's variable inside quotes).
+    pub duration: Option<serde_json::Value>,
     pub case_number: Option<String>,
     /// When it happened (RFC 3339); now when left out.
     pub at: Option<String>,
@@ -70,6 +73,34 @@ impl CallEventBody {
         {
             e.push(FieldError::new("recording_url", "must be an http(s) URL"));
         }
+        let talk_secs = match &self.duration {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => {
+                let secs = match v {
+                    serde_json::Value::Number(n) => n.as_i64(),
+                    serde_json::Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                match secs {
+                    Some(s) if (0..=domain::call::TALK_MAX_SECS).contains(&s) => {
+                        if event != Some(CallEvent::Hangup) {
+                            e.push(FieldError::new(
+                                "duration",
+                                "is reported with a hang-up only",
+                            ));
+                        }
+                        Some(s)
+                    }
+                    _ => {
+                        e.push(FieldError::new(
+                            "duration",
+                            "must be the whole seconds talked, from 0 to 86400",
+                        ));
+                        None
+                    }
+                }
+            }
+        };
         let case_number = nonempty(&self.case_number)
             .and_then(|n| e.take(CaseNumber::parse(n).map_err(|x| x.at("case_number"))));
         let at = match nonempty(&self.at) {
@@ -106,6 +137,7 @@ impl CallEventBody {
                 agent,
                 cause,
                 recording,
+                talk_secs,
                 case_number,
                 at,
             }),

@@ -35,6 +35,21 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "line {n}: a branch is > label -> step",
         "第 {n} 行：分支的写法为 > 客户回答 -> 步骤编号",
     ),
+    // Calls from the PBX.
+    ("must hold the recording", "须包含录音文件"),
+    (
+        "must be an audio type, such as audio/wav or audio/mpeg",
+        "须为音频类型，如 audio/wav 或 audio/mpeg",
+    ),
+    (
+        "must be a plain file name of at most 200 characters",
+        "须为不超过 200 个字符的文件名（不含路径）",
+    ),
+    ("is reported with a hang-up only", "只能随挂机事件上报"),
+    (
+        "must be the whole seconds talked, from 0 to 86400",
+        "须为通话的整秒数，0 到 86400",
+    ),
     // The customer portal.
     ("is larger than 512 KB", "不能超过 512 KB"),
     (

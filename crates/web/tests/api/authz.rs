@@ -864,6 +864,7 @@ impl Fixture<'_> {
                 agent: None,
                 cause: None,
                 recording: None,
+                talk_secs: None,
                 case_number: Some(domain::case::CaseNumber::parse(&number).unwrap()),
                 at: now,
             };

@@ -416,3 +416,78 @@ async fn a_pbx_sends_a_recording_file_kept_with_the_call_and_its_case() {
     })
     .await;
 }
+
+/// The hang-up may report the seconds talked (Asterisk's billsec): the
+/// answer is dated by it, and a call whose "answered" never arrived is a
+/// call someone took, not an abandoned one.
+#[tokio::test]
+async fn a_hang_up_reports_the_talk_and_recovers_a_lost_answer() {
+    each_backend(|app| async move {
+        let admin = app.login("a", Role::Admin).await;
+        let agent = app.login("a", Role::Agent).await;
+        let pbx_a = pbx(&app, &token(&admin).await);
+        let (status, _) = admin
+            .patch(&format!("/api/v1/users/{}", agent.user_id), json!({"extension": "8001"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let event = |id: &str, e: &str, at: &str, extra: Value| {
+            let mut b = json!({"event": e, "call_id": id, "direction": "inbound", "caller": "13800138000",
+                               "callee": "4008001234", "at": at});
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let bad = [
+            ("hangup", json!({"duration": -1})),
+            ("hangup", json!({"duration": 86_401})),
+            ("hangup", json!({"duration": "about a minute"})),
+            ("hangup", json!({"duration": 1.5})),
+            ("new", json!({"duration": 30})),
+        ];
+        for (e, extra) in bad {
+            let (status, resp) =
+                pbx_a.post("/api/v1/cti/events", event("t-0", e, "2026-12-01T08:00:00Z", extra.clone())).await;
+            assert_field_error(status, &resp, "duration", &extra.to_string());
+        }
+
+        // "answered" lost: the hang-up's talk and extension say who took it, and when.
+        let (status, _) = pbx_a.post("/api/v1/cti/events", event("t-1", "new", "2026-12-01T08:00:00Z", json!({}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", event("t-1", "hangup", "2026-12-01T08:05:00Z", json!({"duration": 95, "extension": "8001"})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let call = &out["call"];
+        assert_eq!(
+            (call["answered_at"].as_str(), call["agent_id"].as_i64()),
+            (Some("2026-12-01T08:03:25Z"), Some(agent.user_id)),
+            "{out}"
+        );
+        let case = agent.ok(&format!("/api/v1/cases/{}", call["case_id"].as_i64().expect("filed"))).await;
+        assert_eq!(case["assignee_id"].as_i64(), Some(agent.user_id), "{case}");
+        let filed = case["interactions"].as_array().unwrap().iter().find(|i| i["kind"] == "call").cloned().unwrap();
+        assert_eq!(filed["started_at"].as_str(), Some("2026-12-01T08:03:25Z"), "the talk began at the answer");
+
+        // Heard as it happened: the PBX's count (here as text) still dates it.
+        for (e, at, extra) in [
+            ("new", "2026-12-01T09:00:00Z", json!({})),
+            ("answered", "2026-12-01T09:00:12Z", json!({"extension": "8001"})),
+        ] {
+            let (status, _) = pbx_a.post("/api/v1/cti/events", event("t-2", e, at, extra)).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", event("t-2", "hangup", "2026-12-01T09:02:00Z", json!({"duration": "110"})))
+            .await;
+        assert_eq!((status, out["call"]["answered_at"].as_str()), (StatusCode::OK, Some("2026-12-01T09:00:10Z")), "{out}");
+
+        // No talk reported: nobody answered, the call is abandoned.
+        let (_, _) = pbx_a.post("/api/v1/cti/events", event("t-3", "new", "2026-12-01T10:00:00Z", json!({}))).await;
+        let (status, out) = pbx_a
+            .post("/api/v1/cti/events", event("t-3", "hangup", "2026-12-01T10:00:40Z", json!({"duration": 0})))
+            .await;
+        assert_eq!((status, &out["call"]["answered_at"], &out["call"]["case_id"]), (StatusCode::OK, &Value::Null, &Value::Null));
+    })
+    .await;
+}
