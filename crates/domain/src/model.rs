@@ -347,6 +347,16 @@ impl AttachmentInput {
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
+
+    /// What is kept of the file beside its bytes.
+    pub fn attachment(&self) -> Attachment {
+        Attachment {
+            sha256: self.sha256.clone(),
+            filename: self.filename.clone(),
+            content_type: self.content_type.clone(),
+            size: self.data.len() as i64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

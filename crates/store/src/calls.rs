@@ -503,12 +503,7 @@ impl Store {
         let mut c = by_ref(&mut *tx, tenant, call_ref)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let f = Attachment {
-            sha256: file.sha256().to_string(),
-            filename: file.filename.clone(),
-            content_type: file.content_type.clone(),
-            size: file.data().len() as i64,
-        };
+        let f = file.attachment();
         if c.recording_file.as_ref() == Some(&f) {
             return Ok(c);
         }

@@ -387,13 +387,7 @@ pub(crate) async fn insert_interaction_with<E: Exec>(
     .int("id")?;
     for a in attachments {
         put_blob(conn, actor.tenant_id, a).await?;
-        let file = Attachment {
-            sha256: a.sha256().to_string(),
-            filename: a.filename.clone(),
-            content_type: a.content_type.clone(),
-            size: a.data().len() as i64,
-        };
-        link_file(conn, actor.tenant_id, InteractionId(id), &file).await?;
+        link_file(conn, actor.tenant_id, InteractionId(id), &a.attachment()).await?;
     }
     let d = data([
         ("interaction_id", id.to_string()),
