@@ -29,6 +29,17 @@ pub struct CallNote {
     pub state: CallState,
 }
 
+/// Tells the browsers of the call's agent (and supervisors) that it changed;
+/// nobody listening is no error.
+fn announce(state: &AppState, tenant: TenantId, call: &store::Call) {
+    let _ = state.calls.send(CallNote {
+        tenant,
+        agent: call.agent_id,
+        call: call.id,
+        state: call.state,
+    });
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CallEventBody {
@@ -73,32 +84,25 @@ impl CallEventBody {
         {
             e.push(FieldError::new("recording_url", "must be an http(s) URL"));
         }
-        let talk_secs = match &self.duration {
-            None | Some(serde_json::Value::Null) => None,
+        let talk_secs = match self.duration.as_ref().filter(|v| !v.is_null()) {
+            None => None,
             Some(v) => {
-                let secs = match v {
-                    serde_json::Value::Number(n) => n.as_i64(),
-                    serde_json::Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                };
-                match secs {
-                    Some(s) if (0..=domain::call::TALK_MAX_SECS).contains(&s) => {
-                        if event != Some(CallEvent::Hangup) {
-                            e.push(FieldError::new(
-                                "duration",
-                                "is reported with a hang-up only",
-                            ));
-                        }
-                        Some(s)
-                    }
-                    _ => {
-                        e.push(FieldError::new(
-                            "duration",
-                            "must be the whole seconds talked, from 0 to 86400",
-                        ));
-                        None
-                    }
+                let secs = v
+                    .as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                    .filter(|s| (0..=domain::call::TALK_MAX_SECS).contains(s));
+                if secs.is_none() {
+                    e.push(FieldError::new(
+                        "duration",
+                        "must be the whole seconds talked, from 0 to 86400",
+                    ));
+                } else if event != Some(CallEvent::Hangup) {
+                    e.push(FieldError::new(
+                        "duration",
+                        "is reported with a hang-up only",
+                    ));
                 }
+                secs
             }
         };
         let case_number = nonempty(&self.case_number)
@@ -179,13 +183,7 @@ pub async fn event(
         if let Err(e) = state.acd.calls_changed(tenant.id).await {
             tracing::warn!(error = %e, "router not told of a call");
         }
-        // Nobody listening is no error.
-        let _ = state.calls.send(CallNote {
-            tenant: tenant.id,
-            agent: out.call.agent_id,
-            call: out.call.id,
-            state: out.call.state,
-        });
+        announce(&state, tenant.id, &out.call);
     }
     Ok(axum::Json(out))
 }
@@ -215,12 +213,7 @@ pub async fn recording_file(
         .store
         .call_recording_file(tenant.id, &call_ref, &file)
         .await?;
-    let _ = state.calls.send(CallNote {
-        tenant: tenant.id,
-        agent: call.agent_id,
-        call: call.id,
-        state: call.state,
-    });
+    announce(&state, tenant.id, &call);
     Ok(axum::Json(call))
 }
 
